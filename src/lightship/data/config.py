@@ -1,0 +1,58 @@
+"""The typed data configuration (``--data.*`` on the command line, ``data:`` in YAML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional
+
+
+@dataclass
+class AugmentConfig:
+    """Training augmentation, applied batched on the training device in the in-memory path."""
+
+    translate: int = 2
+    """Random translation by up to this many pixels (reflect padding, then a random crop). 0 = off."""
+    flip: Literal["none", "random", "alternating"] = "alternating"
+    """'alternating' is airbench's scheme: a fixed random half flipped on even epochs, the other on odd."""
+    cutout: int = 0
+    """Side in pixels of a square zeroed at a random place in each image. 0 = off."""
+
+
+@dataclass
+class DataConfig:
+    """Where images come from and how they reach the model."""
+
+    source: Literal["digits", "cifar10", "imagefolder"] = "digits"
+    """'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10': the official python
+    release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree."""
+    root: Optional[Path] = None
+    """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
+    download: bool = False
+    """cifar10 only: fetch the archive with torchvision when the network allows."""
+    image_size: int = 32
+    """Side of the square the model sees; every image is resized to it by the one policy."""
+    mean: Optional[tuple[float, float, float]] = None
+    """Per-channel mean of pixels in 0..1; None = computed from the training images."""
+    std: Optional[tuple[float, float, float]] = None
+    """Per-channel std of pixels in 0..1; None = computed from the training images."""
+    val_fraction: float = 0.1
+    """Share of the training split held out for validation when the source has no val split."""
+    test_fraction: float = 0.2
+    """Share held out for testing when the source has no test split."""
+    seed: int = 0
+    """Seed of the split and of the augmentation."""
+    strict: bool = False
+    """Stop before training, listing every bad file, instead of skipping them with a warning."""
+    mode: Literal["auto", "memory", "stream"] = "auto"
+    """'memory': decode once into a uint8 cache and augment batched on device. 'stream': DataLoader
+    workers decode every epoch. 'auto': memory when the decoded images fit in memory_limit_gb."""
+    memory_limit_gb: float = 4.0
+    """Largest decoded dataset 'auto' keeps in memory."""
+    cache_dir: Optional[Path] = None
+    """Where decoded caches live; None = $LIGHTSHIP_CACHE or ~/.cache/lightship."""
+    batch_size: int = 512
+    eval_batch_size: int = 1024
+    num_workers: int = 2
+    """DataLoader workers of the stream path (decode/cache building uses them too)."""
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
