@@ -15,6 +15,8 @@ import torch
 import torchvision
 from torch import nn
 
+from ..errors import LightshipError
+
 ModelFactory = Callable[..., nn.Module]
 
 
@@ -58,7 +60,7 @@ def default_image_size(name: str) -> int:
     return _REGISTRY[name].default_image_size if name in _REGISTRY else 224
 
 
-class UnknownModelError(KeyError):
+class UnknownModelError(LightshipError, KeyError):
     """A model name that is neither registered nor a torchvision classification model."""
 
     def __str__(self) -> str:

@@ -1,0 +1,163 @@
+"""Training speed on CIFAR-10: the record run, and Lightning's overhead against a plain PyTorch loop.
+
+    python benchmarks/train_cifar10.py --data-root /path/to/cifar10-jpg            # both parts
+    python benchmarks/train_cifar10.py --data-root ... --part overhead --epochs 2  # only the comparison
+
+Part "full": ``lightship train --config configs/cifar10-fast.yaml`` in a subprocess with an empty decode
+cache, timed from the command's start to its exit (first decode, training and the TTA test included).
+Part "overhead": the same net, batch size, precision, augmentation and data, trained for ``--epochs``
+by lightship (images/s from its summary.json) and by a hand-written loop in this script; prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "cifar10-fast.yaml"
+
+
+def run_lightship(data_root: Path, out: Path, cache_dir: Path, extra: list[str]) -> tuple[float, dict]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "lightship.cli",
+        "train",
+        "--config",
+        str(CONFIG),
+        "--data.root",
+        str(data_root),
+        "--data.cache_dir",
+        str(cache_dir),
+        "--out",
+        str(out),
+        *extra,
+    ]
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - started
+    return wall, json.loads((out / "summary.json").read_text())
+
+
+def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) -> float:
+    """The same training step without Lightning: the baseline lightship must stay within 5% of."""
+    import yaml
+
+    from lightship.data import DataConfig, InMemoryLoader, load_split
+    from lightship.data.config import AugmentConfig
+    from lightship.training import ClassifierModule, ModelMeta, OptimConfig
+    from lightship.training.module import lr_factor
+
+    raw = yaml.safe_load(CONFIG.read_text())
+    data_cfg = DataConfig(
+        **{
+            **raw["data"],
+            "augment": AugmentConfig(**raw["data"]["augment"]),
+            "root": data_root,
+            "cache_dir": cache_dir,
+        }
+    )
+    optim = OptimConfig(**raw["optim"])
+    train = load_split(data_cfg, "train")
+    meta = ModelMeta(
+        "airbench", len(train.class_names), train.class_names, 32, list(data_cfg.mean), list(data_cfg.std)
+    )
+    module = ClassifierModule.create(meta, optim)
+    module.data_init(train.images[:5000])
+    model, net = module.model, module.model.net
+    loader = InMemoryLoader(
+        train.images, train.labels, data_cfg.batch_size, train=True, augment=data_cfg.augment, seed=0
+    )
+    groups = [
+        {
+            "params": [p for n, p in net.named_parameters() if "norm" in n and p.requires_grad],
+            "lr": optim.lr * optim.norm_lr_scale,
+            "weight_decay": optim.weight_decay / optim.norm_lr_scale,
+        },
+        {
+            "params": [p for n, p in net.named_parameters() if "norm" not in n and p.requires_grad],
+            "lr": optim.lr,
+            "weight_decay": optim.weight_decay,
+        },
+    ]
+    opt = torch.optim.SGD(groups, momentum=optim.momentum, nesterov=True)
+    total = epochs * len(loader)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(optim, s, total))
+    criterion = torch.nn.CrossEntropyLoss(label_smoothing=optim.label_smoothing)
+    images, seconds = 0, 0.0
+    model.train()
+    for epoch in range(epochs):
+        net.set_epoch(epoch)
+        loader.set_epoch(epoch)
+        started = time.perf_counter()
+        for pixels, labels in loader:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = criterion(model(pixels), labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            images += len(labels)
+        seconds += time.perf_counter() - started
+    return images / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-root", type=Path, required=True, help="the unpacked cifar10-jpg folder")
+    parser.add_argument("--part", choices=["all", "full", "overhead"], default="all")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of each overhead measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    results: dict[str, float] = {}
+    if args.part in {"all", "overhead"}:
+        with tempfile.TemporaryDirectory() as cache:
+            cache_dir = Path(cache)
+            _, summary = run_lightship(
+                args.data_root,
+                args.out / "overhead",
+                cache_dir,
+                ["--trainer.max_epochs", str(args.epochs), "--tta", "0"],
+            )
+            plain = plain_loop_images_per_second(args.data_root, cache_dir, args.epochs)
+        ours = summary["train_images_per_second"]
+        results.update(
+            lightship_images_per_second=ours,
+            plain_images_per_second=round(plain, 1),
+            ratio=round(ours / plain, 3),
+        )
+        print(
+            f"overhead: lightship {ours:.0f} images/s, plain PyTorch loop {plain:.0f} images/s, "
+            f"ratio {ours / plain:.3f} (target >= 0.95)"
+        )
+    if args.part in {"all", "full"}:
+        with tempfile.TemporaryDirectory() as cache:
+            wall, summary = run_lightship(args.data_root, args.out / "full", Path(cache), [])
+        results.update(
+            full_wall_seconds=round(wall, 1),
+            test_acc=summary["test_acc"],
+            test_acc_no_tta=summary["test_acc_no_tta"],
+            train_seconds=summary["train_seconds"],
+            full_images_per_second=summary["train_images_per_second"],
+        )
+        print(
+            f"full: test accuracy {100 * summary['test_acc']:.2f}% (no TTA {100 * summary['test_acc_no_tta']:.2f}%) "
+            f"in {wall:.1f} s wall-clock, command start to exit (targets: >= 91.0% in <= 600 s); "
+            f"training {summary['train_seconds']:.1f} s at {summary['train_images_per_second']:.0f} images/s"
+        )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

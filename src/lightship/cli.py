@@ -1,0 +1,171 @@
+"""The ``lightship`` command: one entry point, each subcommand a thin call into the Python API.
+
+Arguments follow LightningCLI/jsonargparse conventions: ``--config FILE`` then dotted overrides such as
+``--data.root PATH --trainer.max_epochs 3``. Commands other than ``train`` are typed functions whose
+signature and docstring become their arguments and help (``COMMANDS`` below: one line to add one).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
+from rich.console import Console
+
+from .errors import LightshipError
+from .images import ImageDecodeError
+
+err_console = Console(stderr=True)
+
+#: subcommand -> (module, function). Each function takes typed arguments and returns an exit code.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "models": ("lightship.cli", "models_command"),
+}
+
+#: Trainer arguments lightship sets itself (run folder, loggers, checkpointing callbacks).
+_TRAINER_SKIP = {"callbacks", "logger", "plugins", "default_root_dir", "enable_checkpointing"}
+
+
+def models_command(filter: str = "") -> int:  # noqa: A002  (the CLI flag reads best as --filter)
+    """List model names that --model.name accepts.
+
+    Args:
+        filter: Only names containing this text.
+    """
+    from .models import list_models
+    from .models.registry import _REGISTRY
+
+    for name in list_models():
+        if filter in name:
+            entry = _REGISTRY.get(name)
+            print(f"{name:28s} {entry.description if entry else 'torchvision'}")
+    return 0
+
+
+def _train_parser() -> ArgumentParser:
+    from lightning import Trainer
+
+    from .data.config import DataConfig
+    from .training.config import ModelConfig, OptimConfig, TrainConfig
+
+    parser = ArgumentParser(description="Train an image classifier; writes a run folder.", exit_on_error=False)
+    parser.add_argument("--config", action=ActionConfigFile, help="YAML config (e.g. configs/cifar10-fast.yaml)")
+    parser.add_argument("--resume", type=Path | None, default=None,
+                        help="Continue the run in this folder from checkpoints/last.ckpt with its config.yaml")
+    parser.add_class_arguments(DataConfig, "data")
+    parser.add_class_arguments(ModelConfig, "model")
+    parser.add_class_arguments(OptimConfig, "optim")
+    parser.add_class_arguments(Trainer, "trainer", skip=_TRAINER_SKIP, instantiate=False, fail_untyped=False)
+    top = {f.name: f for f in fields(TrainConfig) if f.name not in {"data", "model", "optim", "trainer"}}
+    parser.add_argument("--seed", type=int, default=top["seed"].default, help="Seed of everything")
+    parser.add_argument("--tta", type=int, choices=[0, 1, 2], default=0,
+                        help="Test-time augmentation for the test accuracy: 0 none, 1 mirror, 2 mirror+translate")
+    parser.add_argument("--out", type=Path | None, default=None, help="Run folder (default runs/<name>-<time>)")
+    return parser
+
+
+def _config_from_namespace(cfg: Namespace) -> Any:
+    from .data.config import AugmentConfig, DataConfig
+    from .training.config import ModelConfig, OptimConfig, TrainConfig
+
+    data = cfg.data.as_dict()
+    data["augment"] = AugmentConfig(**data.get("augment", {}))
+    trainer = {k: v for k, v in cfg.trainer.as_dict().items() if v is not None}
+    return TrainConfig(
+        data=DataConfig(**data),
+        model=ModelConfig(**cfg.model.as_dict()),
+        optim=OptimConfig(**cfg.optim.as_dict()),
+        trainer=trainer,
+        seed=cfg.seed,
+        tta=cfg.tta,
+        out=cfg.out,
+    )
+
+
+def train_command(argv: Sequence[str]) -> int:
+    """``lightship train``: parse, train, print where everything is."""
+    from .training import train
+
+    argv = list(argv)
+    if "--resume" in argv:  # the run's own config first, so later flags override it
+        run_dir = Path(argv[argv.index("--resume") + 1])
+        saved = run_dir / "config.yaml"
+        if not saved.is_file():
+            raise LightshipError(f"cannot resume {run_dir}: no config.yaml there; is it a lightship run folder?")
+        argv = ["--config", str(saved), *argv]
+    parser = _train_parser()
+    cfg = parser.parse_args(argv)
+    result = train(_config_from_namespace(cfg), resume=cfg.resume)
+    s = result.summary
+    Console().print(
+        f"[bold green]done[/] run folder: [bold]{result.run_dir}[/]\n"
+        f"  test accuracy {_pct(s['test_acc'])} (no TTA {_pct(s['test_acc_no_tta'])}), "
+        f"val accuracy {_pct(s['val_acc'])}\n"
+        f"  {s['epochs']} epochs, {s['global_step']} steps, {s['train_images_per_second']:.0f} images/s, "
+        f"wall {s['wall_seconds']:.1f} s\n"
+        f"  checkpoints: {s['checkpoints']['best']}\n  summary: {result.run_dir / 'summary.json'}"
+    )
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}%"
+
+
+def _function_command(name: str, argv: Sequence[str]) -> int:
+    module, attr = COMMANDS[name]
+    fn: Callable[..., int] = getattr(importlib.import_module(module), attr)
+    parser = ArgumentParser(prog=f"lightship {name}", description=(fn.__doc__ or "").split("\n")[0],
+                            exit_on_error=False)
+    parser.add_argument("--config", action=ActionConfigFile)
+    parser.add_function_arguments(fn, as_positional=True)
+    cfg = parser.parse_args(list(argv))
+    cfg.pop("config", None)
+    init = parser.instantiate_classes(cfg)
+    return int(fn(**init.as_dict()) or 0)
+
+
+def _usage() -> str:
+    names = ["train", *COMMANDS]
+    return "usage: lightship {" + ",".join(names) + "} [--help] ...\n" \
+        "Train, evaluate, export, verify and serve image classifiers. `lightship COMMAND --help` for details."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status (0 ok, 1 a check failed, 2 a usage or input error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name in {"--version", "version"}:
+        from . import __version__
+
+        print(f"lightship {__version__}")
+        return 0
+    try:
+        if name == "train":
+            return train_command(rest)
+        if name in COMMANDS:
+            return _function_command(name, rest)
+        err_console.print(f"[red]error:[/] unknown command {name!r}\n{_usage()}")
+        return 2
+    except SystemExit as exc:  # --help, or jsonargparse's own usage errors
+        return int(exc.code or 0)
+    except (LightshipError, ImageDecodeError, FileNotFoundError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        return 2
+    except Exception as exc:
+        if type(exc).__name__ in {"ArgumentError", "ParserError"}:
+            err_console.print(f"[red]error:[/] {exc}\nRun `lightship {name} --help` for the accepted arguments.")
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The LightningModule: loss, metrics, optimiser and schedule around a pixels-in Classifier."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from .checkpoint import ModelMeta
+from .config import OptimConfig
+from .tta import tta_logits
+
+_NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+
+
+class ClassifierModule(L.LightningModule):
+    """Trains ``meta.build()``; batches are ``(uint8 NHWC pixels, int64 labels)``.
+
+    ``hyper_parameters["lightship"]`` holds the :class:`ModelMeta` as plain types: that is what lets
+    :func:`~lightship.training.checkpoint.load_classifier` rebuild the model from the checkpoint alone.
+    """
+
+    def __init__(self, lightship: dict[str, Any], optim: dict[str, Any], tta: int = 0, compile: bool = False):
+        super().__init__()
+        self.save_hyperparameters()
+        self.meta = ModelMeta(**lightship)
+        self.optim = OptimConfig(**optim)
+        self.model = self.meta.build()
+        self._forward_net = torch.compile(self.model.net) if compile else self.model.net
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=self.optim.label_smoothing)
+        n = self.meta.num_classes
+        self.train_acc = MulticlassAccuracy(n, average="micro")
+        self.val_acc = MulticlassAccuracy(n, average="micro")
+        self.test_acc = MulticlassAccuracy(n, average="micro")
+        self.test_acc_plain = MulticlassAccuracy(n, average="micro")
+
+    @classmethod
+    def create(cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0, compile: bool = False) -> ClassifierModule:
+        return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta, compile=compile)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self._forward_net(self.model.preprocess(pixels))
+
+    @torch.no_grad()
+    def data_init(self, pixels: torch.Tensor) -> None:
+        """Data-dependent initialisation (airbench's whitening conv) from a sample of training pixels."""
+        init = getattr(self.model.net, "init_from_data", None)
+        if init is not None:
+            init(self.model.preprocess(pixels))
+
+    def on_train_epoch_start(self) -> None:
+        set_epoch = getattr(self.model.net, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(self.current_epoch)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        pixels, labels = batch
+        logits = self(pixels)
+        loss = self.criterion(logits, labels)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"loss is {loss.item()} at global step {self.global_step} (epoch {self.current_epoch}, batch "
+                f"{batch_idx}); lower --optim.lr or try --trainer.detect_anomaly true. The last good checkpoint "
+                "is kept in the run folder."
+            )
+        self.train_acc(logits, labels)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(labels))
+        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True, batch_size=len(labels))
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        pixels, labels = batch
+        logits = self(pixels)
+        self.val_acc(logits, labels)
+        n = len(labels)
+        self.log("val/loss", self.criterion(logits, labels), on_epoch=True, sync_dist=True, batch_size=n)
+        self.log("val/acc", self.val_acc, on_epoch=True, prog_bar=True, batch_size=n)
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        pixels, labels = batch
+        x = self.model.preprocess(pixels)
+        logits = self._forward_net(x)
+        self.test_acc_plain(logits, labels)
+        if self.hparams.tta:
+            logits = tta_logits(self._forward_net, x, self.hparams.tta)
+        self.test_acc(logits, labels)
+        self.log("test/acc", self.test_acc, on_epoch=True, batch_size=len(labels))
+        self.log("test/acc_no_tta", self.test_acc_plain, on_epoch=True, batch_size=len(labels))
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        cfg = self.optim
+        norm_ids = {id(p) for m in self.model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters()}
+        # Parameters a model freezes later (airbench's whitening bias) still require grad here, at build time.
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        norm = [p for p in trainable if id(p) in norm_ids]
+        other = [p for p in trainable if id(p) not in norm_ids]
+        scale = cfg.norm_lr_scale
+        groups = [
+            {"params": norm, "lr": cfg.lr * scale, "weight_decay": cfg.weight_decay / scale},
+            {"params": other, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+        ]
+        groups = [g for g in groups if g["params"]]
+        if cfg.optimizer == "sgd":
+            opt = torch.optim.SGD(groups, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
+        else:
+            opt = torch.optim.AdamW(groups)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(cfg, step, total))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def lr_factor(cfg: OptimConfig, step: int, total: int) -> float:
+    """Multiplier of the base learning rate at ``step`` of ``total``: warm-up, then linear/cosine decay."""
+    warmup = int(total * cfg.warmup_fraction)
+    if step < warmup:
+        frac = step / warmup
+        return cfg.start_factor + (1.0 - cfg.start_factor) * frac
+    if cfg.schedule == "constant":
+        return 1.0
+    frac = min(1.0, (step - warmup) / max(1, total - warmup))
+    if cfg.schedule == "cosine":
+        return cfg.final_factor + (1.0 - cfg.final_factor) * 0.5 * (1 + math.cos(math.pi * frac))
+    return 1.0 + (cfg.final_factor - 1.0) * frac

@@ -1,0 +1,183 @@
+"""``lightship.train``: one call from a config to a run folder (contract 1 between training and the rest).
+
+RUN_DIR/
+  config.yaml               the resolved configuration (``lightship train --config RUN_DIR/config.yaml``)
+  checkpoints/last.ckpt     written atomically at the end of every epoch (resume point)
+  checkpoints/best.ckpt     best validation accuracy so far (what export/evaluate use)
+  metrics.csv, tensorboard/ per-step and per-epoch metrics
+  summary.json              final figures: test_acc, val_acc, images/s, class names, ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import yaml
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from .. import __version__
+from ..data import ImageDataModule
+from ..errors import CheckpointError
+from .callbacks import ImagesPerSecond, Lookahead
+from .checkpoint import ModelMeta, checkpoint_meta, read_checkpoint
+from .checkpoint_io import AtomicCheckpointIO
+from .config import TrainConfig
+from .loggers import AppendingCSVLogger
+from .module import ClassifierModule
+
+CONFIG_FILE = "config.yaml"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` returns: where the run folder is and what it says."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+
+
+def default_run_dir(config: TrainConfig) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{config.data.source}-{config.model.name}-{stamp}"
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, Any]:
+    """Plain YAML-safe types (paths as strings)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(asdict(config))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
+    old = checkpoint_meta(read_checkpoint(ckpt_path), ckpt_path)
+    mine = (meta.model, meta.num_classes, meta.class_names, meta.image_size)
+    theirs = (old.model, old.num_classes, old.class_names, old.image_size)
+    if mine != theirs:
+        raise CheckpointError(
+            f"{ckpt_path} holds model {old.model!r} ({old.num_classes} classes, {old.image_size}px), but this config "
+            f"builds {meta.model!r} ({meta.num_classes} classes, {meta.image_size}px); resume with the run's own "
+            "config.yaml or start a new run with --out"
+        )
+
+
+def train(config: TrainConfig, resume: Path | None = None) -> RunResult:
+    """Train ``config``; with ``resume=RUN_DIR`` continue that run from its ``checkpoints/last.ckpt``."""
+    started = time.perf_counter()
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    run_dir = Path(resume) if resume else Path(config.out or default_run_dir(config))
+    ckpt_dir = run_dir / "checkpoints"
+    last_ckpt = ckpt_dir / "last.ckpt"
+    if resume and not last_ckpt.is_file():
+        raise CheckpointError(f"cannot resume: {last_ckpt} does not exist (the run stopped before its first epoch "
+                              "ended); start it again without --resume")
+
+    datamodule = ImageDataModule(config.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    meta = ModelMeta(
+        model=config.model.name,
+        num_classes=datamodule.num_classes,
+        class_names=list(datamodule.class_names),
+        image_size=config.data.image_size,
+        mean=list(datamodule.mean),
+        std=list(datamodule.std),
+        model_kwargs=dict(config.model.kwargs),
+    )
+    module = ClassifierModule.create(meta, config.optim, tta=config.tta, compile=config.model.compile)
+    if resume:
+        _check_resume_compatible(last_ckpt, meta)
+    else:
+        if config.model.weights:
+            from ..models.registry import load_pretrained
+
+            load_pretrained(module.model.net, Path(config.model.weights))
+        module.data_init(datamodule.sample_train_images(5000))
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(config_to_dict(config), sort_keys=False))
+
+    speed = ImagesPerSecond()
+    has_val = getattr(datamodule, "has_val", True)
+    callbacks: list[L.Callback] = [
+        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/acc" if has_val else None, mode="max",
+                        save_last=True, save_top_k=1, enable_version_counter=False),
+        LearningRateMonitor(logging_interval="epoch"),
+        speed,
+    ]
+    trainer_kwargs = {"precision": "32-true", "max_epochs": 10, **config.trainer}
+    if trainer_kwargs.get("enable_progress_bar", True):
+        callbacks.append(RichProgressBar(leave=True))
+    if config.optim.lookahead:
+        callbacks.append(Lookahead(config.optim.lookahead_every))
+    trainer = L.Trainer(
+        default_root_dir=run_dir,
+        callbacks=callbacks,
+        logger=[AppendingCSVLogger(str(run_dir)), TensorBoardLogger(run_dir, name="tensorboard", version="")],
+        plugins=[AtomicCheckpointIO()],
+        **trainer_kwargs,
+    )
+    fit_started = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(last_ckpt) if resume else None)
+    train_seconds = time.perf_counter() - fit_started
+    val_acc = _scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
+    test_metrics: dict[str, float] = {}
+    if getattr(datamodule, "has_test", True) and not trainer.interrupted:
+        ckpt = "best" if has_val and trainer.checkpoint_callback.best_model_path else None
+        test_metrics = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0]
+
+    summary = {
+        "lightship_version": __version__,
+        "model": meta.model,
+        "num_classes": meta.num_classes,
+        "class_names": meta.class_names,
+        "image_size": meta.image_size,
+        "test_acc": test_metrics.get("test/acc"),
+        "test_acc_no_tta": test_metrics.get("test/acc_no_tta"),
+        "tta": config.tta,
+        "val_acc": val_acc,
+        "best_val_acc": _scalar(trainer.checkpoint_callback.best_model_score),
+        "epochs": trainer.current_epoch,
+        "global_step": trainer.global_step,
+        "train_seconds": round(train_seconds, 3),
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "train_images_per_second": round(speed.rate, 1),
+        "precision": str(trainer.precision),
+        "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
+        "devices": trainer.num_devices,
+        "num_nodes": trainer.num_nodes,
+        "data_mode": datamodule.mode,
+        "skipped_files": [str(b.path) for b in datamodule.bad_files],
+        "interrupted": trainer.interrupted,
+        "checkpoints": {"best": str(ckpt_dir / "best.ckpt"), "last": str(last_ckpt)},
+    }
+    if trainer.is_global_zero:
+        _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2))
+    return RunResult(run_dir=run_dir, summary=summary)
+
+
+def _scalar(value: Any) -> float | None:
+    return None if value is None else round(float(value), 6)
+
