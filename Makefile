@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml requirements-dev.txt
 setup: $(STAMP)
 
 demo: setup
+	rm -rf $(DEMO)
 	$(BIN)/lightship train --config configs/digits.yaml --out $(DEMO)
+	$(BIN)/lightship evaluate $(DEMO) --out $(DEMO)/report
 
 test: setup
 	$(BIN)/python -m pytest -q

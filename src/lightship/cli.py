@@ -8,6 +8,7 @@ signature and docstring become their arguments and help (``COMMANDS`` below: one
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -25,7 +26,11 @@ err_console = Console(stderr=True)
 #: subcommand -> (module, function). Each function takes typed arguments and returns an exit code.
 COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("lightship.cli", "models_command"),
+    "evaluate": ("lightship.evaluation", "evaluate_command"),
+    "data inspect": ("lightship.data.inspect", "inspect_command"),
 }
+#: First words of two-word commands ("data inspect").
+_GROUPS = {name.split()[0] for name in COMMANDS if " " in name}
 
 #: Trainer arguments lightship sets itself (run folder, loggers, checkpointing callbacks).
 _TRAINER_SKIP = {"callbacks", "logger", "plugins", "default_root_dir", "enable_checkpointing"}
@@ -117,6 +122,18 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
+def _bare_bool_flags(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
+    """``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value)."""
+    flags = {f"--{p.name}" for p in inspect.signature(fn).parameters.values() if p.annotation in (bool, "bool")}
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        following = argv[i + 1].lower() if i + 1 < len(argv) else ""
+        if arg in flags and following not in {"true", "false", "yes", "no", "1", "0"}:
+            out.append("true")
+    return out
+
+
 def _function_command(name: str, argv: Sequence[str]) -> int:
     module, attr = COMMANDS[name]
     fn: Callable[..., int] = getattr(importlib.import_module(module), attr)
@@ -124,15 +141,15 @@ def _function_command(name: str, argv: Sequence[str]) -> int:
                             exit_on_error=False)
     parser.add_argument("--config", action=ActionConfigFile)
     parser.add_function_arguments(fn, as_positional=True)
-    cfg = parser.parse_args(list(argv))
+    cfg = parser.parse_args(_bare_bool_flags(fn, argv))
     cfg.pop("config", None)
     init = parser.instantiate_classes(cfg)
     return int(fn(**init.as_dict()) or 0)
 
 
 def _usage() -> str:
-    names = ["train", *COMMANDS]
-    return "usage: lightship {" + ",".join(names) + "} [--help] ...\n" \
+    names = " | ".join(["train", *COMMANDS])
+    return f"usage: lightship {{{names}}} [--help] ...\n" \
         "Train, evaluate, export, verify and serve image classifiers. `lightship COMMAND --help` for details."
 
 
@@ -143,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
+    if name in _GROUPS and rest and f"{name} {rest[0]}" in COMMANDS:
+        name, rest = f"{name} {rest[0]}", rest[1:]
     if name in {"--version", "version"}:
         from . import __version__
 
@@ -160,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LightshipError, ImageDecodeError, FileNotFoundError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         return 2
+    except FloatingPointError as exc:  # a NaN/inf loss: the message names the step and batch
+        err_console.print(f"[red]training stopped:[/] {exc}")
+        return 1
     except Exception as exc:
         if type(exc).__name__ in {"ArgumentError", "ParserError"}:
             err_console.print(f"[red]error:[/] {exc}\nRun `lightship {name} --help` for the accepted arguments.")

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 
@@ -26,7 +27,7 @@ DIGITS = REPO / "configs" / "digits.yaml"
 def digits_config(out: Path, epochs: int, cache: Path) -> TrainConfig:
     return TrainConfig(
         data=DataConfig(source="digits", batch_size=64, cache_dir=cache, augment=AugmentConfig(flip="none")),
-        model=ModelConfig(name="airbench", kwargs={"widths": [32, 64, 64]}),
+        model=ModelConfig(name="airbench", kwargs={"widths": [32, 64, 64], "bn_eps": 1e-5}),
         optim=OptimConfig(lr=0.2, momentum=0.9, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2,
                           final_factor=0.05),
         trainer={"max_epochs": epochs, "enable_progress_bar": False, "enable_model_summary": False},
@@ -120,3 +121,32 @@ def test_cli_errors_exit_nonzero_and_say_what_to_do(tmp_path: Path, capsys: pyte
     assert main(["train", "--resume", str(tmp_path / "norun")]) == 2
     assert "config.yaml" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
+
+
+class _DivergeAtEpoch(L.Callback):
+    """Simulates a run that diverges: from ``epoch`` on, the learning rate is absurd."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch >= self.epoch:
+            for group in trainer.optimizers[0].param_groups:
+                group["lr"] = 1e30
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    cfg = digits_config(tmp_path / "run", epochs=4, cache=tmp_path / "cache")
+    with pytest.raises(FloatingPointError, match=r"loss is (nan|inf) at global step \d+ \(epoch 2, batch \d+\)"):
+        train(cfg, callbacks=[_DivergeAtEpoch(2)])
+    kept = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert kept["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in kept["state_dict"].values() if v.is_floating_point())
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_nan_loss_from_the_cli_exits_1_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["train", "--config", str(DIGITS), "--out", str(tmp_path / "run"), "--optim.lr", "1e30",
+                 "--data.cache_dir", str(tmp_path / "cache"), "--trainer.enable_progress_bar", "false"])
+    assert code == 1
+    assert "loss is" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from .. import __version__
 from ..data import ImageDataModule
 from ..errors import CheckpointError
+from ..evaluation.curves import plot_curves
 from .callbacks import ImagesPerSecond, Lookahead
 from .checkpoint import ModelMeta, checkpoint_meta, read_checkpoint
 from .checkpoint_io import AtomicCheckpointIO
@@ -83,8 +85,11 @@ def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
         )
 
 
-def train(config: TrainConfig, resume: Path | None = None) -> RunResult:
-    """Train ``config``; with ``resume=RUN_DIR`` continue that run from its ``checkpoints/last.ckpt``."""
+def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L.Callback] = ()) -> RunResult:
+    """Train ``config``; with ``resume=RUN_DIR`` continue that run from its ``checkpoints/last.ckpt``.
+
+    ``callbacks`` are added to lightship's own (checkpointing, lookahead, progress, images/s).
+    """
     started = time.perf_counter()
     L.seed_everything(config.seed, workers=True, verbose=False)
     run_dir = Path(resume) if resume else Path(config.out or default_run_dir(config))
@@ -121,7 +126,8 @@ def train(config: TrainConfig, resume: Path | None = None) -> RunResult:
 
     speed = ImagesPerSecond()
     has_val = getattr(datamodule, "has_val", True)
-    callbacks: list[L.Callback] = [
+    all_callbacks: list[L.Callback] = [
+        *callbacks,
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/acc" if has_val else None, mode="max",
                         save_last=True, save_top_k=1, enable_version_counter=False),
         LearningRateMonitor(logging_interval="epoch"),
@@ -129,12 +135,12 @@ def train(config: TrainConfig, resume: Path | None = None) -> RunResult:
     ]
     trainer_kwargs = {"precision": "32-true", "max_epochs": 10, **config.trainer}
     if trainer_kwargs.get("enable_progress_bar", True):
-        callbacks.append(RichProgressBar(leave=True))
+        all_callbacks.append(RichProgressBar(leave=True))
     if config.optim.lookahead:
-        callbacks.append(Lookahead(config.optim.lookahead_every))
+        all_callbacks.append(Lookahead(config.optim.lookahead_every))
     trainer = L.Trainer(
         default_root_dir=run_dir,
-        callbacks=callbacks,
+        callbacks=all_callbacks,
         logger=[AppendingCSVLogger(str(run_dir)), TensorBoardLogger(run_dir, name="tensorboard", version="")],
         plugins=[AtomicCheckpointIO()],
         **trainer_kwargs,
@@ -174,6 +180,8 @@ def train(config: TrainConfig, resume: Path | None = None) -> RunResult:
         "checkpoints": {"best": str(ckpt_dir / "best.ckpt"), "last": str(last_ckpt)},
     }
     if trainer.is_global_zero:
+        if (run_dir / "metrics.csv").is_file():
+            plot_curves(run_dir / "metrics.csv", run_dir / "curves.png")
         _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2))
     return RunResult(run_dir=run_dir, summary=summary)
 
