@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := runs/demo
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean js
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,25 @@ demo: setup
 	$(BIN)/lightship train --config configs/digits.yaml --out $(DEMO)
 	$(BIN)/lightship evaluate $(DEMO) --out $(DEMO)/report
 
-test: setup
+# The browser app and the Node runner: npm packages pinned by their lock files, the site built by esbuild.
+web/node_modules/.stamp: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	@touch $@
+
+node/node_modules/.stamp: node/package-lock.json
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.stamp web/build.mjs $(wildcard web/src/*)
+	npm run build --prefix web
+
+js: web/dist/index.html node/node_modules/.stamp
+
+test: setup js
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache web/dist web/node_modules node/node_modules

@@ -22,6 +22,11 @@ _API = {
     "create_model": "lightship.models",
     "list_models": "lightship.models",
     "register_model": "lightship.models",
+    "load": "lightship.runtime",
+    "Predictor": "lightship.runtime",
+    "export_bundle": "lightship.export",
+    "verify_bundle": "lightship.export",
+    "evaluate": "lightship.evaluation",
 }
 
 

@@ -27,6 +27,12 @@ err_console = Console(stderr=True)
 COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("lightship.cli", "models_command"),
     "evaluate": ("lightship.evaluation", "evaluate_command"),
+    "export": ("lightship.export.commands", "export_command"),
+    "verify": ("lightship.export.commands", "verify_command"),
+    "predict": ("lightship.runtime.predict", "predict_command"),
+    "benchmark": ("lightship.runtime.benchmark", "benchmark_command"),
+    "serve": ("lightship.serve", "serve_command"),
+    "web": ("lightship.web", "web_command"),
     "data inspect": ("lightship.data.inspect", "inspect_command"),
 }
 #: First words of two-word commands ("data inspect").
@@ -36,7 +42,7 @@ _GROUPS = {name.split()[0] for name in COMMANDS if " " in name}
 _TRAINER_SKIP = {"callbacks", "logger", "plugins", "default_root_dir", "enable_checkpointing"}
 
 
-def models_command(filter: str = "") -> int:  # noqa: A002  (the CLI flag reads best as --filter)
+def models_command(filter: str = "") -> int:
     """List model names that --model.name accepts.
 
     Args:
@@ -58,19 +64,34 @@ def _train_parser() -> ArgumentParser:
     from .data.config import DataConfig
     from .training.config import ModelConfig, OptimConfig, TrainConfig
 
-    parser = ArgumentParser(description="Train an image classifier; writes a run folder.", exit_on_error=False)
-    parser.add_argument("--config", action=ActionConfigFile, help="YAML config (e.g. configs/cifar10-fast.yaml)")
-    parser.add_argument("--resume", type=Path | None, default=None,
-                        help="Continue the run in this folder from checkpoints/last.ckpt with its config.yaml")
+    parser = ArgumentParser(
+        description="Train an image classifier; writes a run folder.", exit_on_error=False
+    )
+    parser.add_argument(
+        "--config", action=ActionConfigFile, help="YAML config (e.g. configs/cifar10-fast.yaml)"
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path | None,
+        default=None,
+        help="Continue the run in this folder from checkpoints/last.ckpt with its config.yaml",
+    )
     parser.add_class_arguments(DataConfig, "data")
     parser.add_class_arguments(ModelConfig, "model")
     parser.add_class_arguments(OptimConfig, "optim")
     parser.add_class_arguments(Trainer, "trainer", skip=_TRAINER_SKIP, instantiate=False, fail_untyped=False)
     top = {f.name: f for f in fields(TrainConfig) if f.name not in {"data", "model", "optim", "trainer"}}
     parser.add_argument("--seed", type=int, default=top["seed"].default, help="Seed of everything")
-    parser.add_argument("--tta", type=int, choices=[0, 1, 2], default=0,
-                        help="Test-time augmentation for the test accuracy: 0 none, 1 mirror, 2 mirror+translate")
-    parser.add_argument("--out", type=Path | None, default=None, help="Run folder (default runs/<name>-<time>)")
+    parser.add_argument(
+        "--tta",
+        type=int,
+        choices=[0, 1, 2],
+        default=0,
+        help="Test-time augmentation for the test accuracy: 0 none, 1 mirror, 2 mirror+translate",
+    )
+    parser.add_argument(
+        "--out", type=Path | None, default=None, help="Run folder (default runs/<name>-<time>)"
+    )
     return parser
 
 
@@ -101,7 +122,9 @@ def train_command(argv: Sequence[str]) -> int:
         run_dir = Path(argv[argv.index("--resume") + 1])
         saved = run_dir / "config.yaml"
         if not saved.is_file():
-            raise LightshipError(f"cannot resume {run_dir}: no config.yaml there; is it a lightship run folder?")
+            raise LightshipError(
+                f"cannot resume {run_dir}: no config.yaml there; is it a lightship run folder?"
+            )
         argv = ["--config", str(saved), *argv]
     parser = _train_parser()
     cfg = parser.parse_args(argv)
@@ -118,13 +141,46 @@ def train_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def tune_command(what: str, argv: Sequence[str]) -> int:
+    """``lightship tune lr|batch-size``: the train arguments plus the finder's own; prints the result."""
+    from .training.tune import find_batch_size, find_lr
+
+    parser = _train_parser()
+    parser.description = (
+        "Find a learning rate (lr) or the largest batch size (batch-size) for a train config."
+    )
+    if what == "lr":
+        parser.add_argument("--min_lr", type=float, default=1e-5)
+        parser.add_argument("--max_lr", type=float, default=10.0)
+        parser.add_argument("--num_training", type=int, default=100, help="Steps of the range test")
+    else:
+        parser.add_argument("--max_trials", type=int, default=6, help="Doublings of the batch size to try")
+        parser.add_argument("--steps_per_trial", type=int, default=3)
+    cfg = parser.parse_args(list(argv))
+    config = _config_from_namespace(cfg)
+    out = Path(cfg.out or f"runs/tune-{what}")
+    if what == "lr":
+        result = find_lr(config, out, cfg.min_lr, cfg.max_lr, cfg.num_training)
+        Console().print(
+            f"[bold green]suggested --optim.lr {result['suggested_lr']:.4g}[/]  plot: {result['plot']}"
+        )
+    else:
+        result = find_batch_size(config, out, cfg.max_trials, cfg.steps_per_trial)
+        Console().print(
+            f"[bold green]largest batch size that fits: --data.batch_size {result['batch_size']}[/]"
+        )
+    return 0
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
 def _bare_bool_flags(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
     """``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value)."""
-    flags = {f"--{p.name}" for p in inspect.signature(fn).parameters.values() if p.annotation in (bool, "bool")}
+    flags = {
+        f"--{p.name}" for p in inspect.signature(fn).parameters.values() if p.annotation in (bool, "bool")
+    }
     out: list[str] = []
     for i, arg in enumerate(argv):
         out.append(arg)
@@ -137,8 +193,9 @@ def _bare_bool_flags(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
 def _function_command(name: str, argv: Sequence[str]) -> int:
     module, attr = COMMANDS[name]
     fn: Callable[..., int] = getattr(importlib.import_module(module), attr)
-    parser = ArgumentParser(prog=f"lightship {name}", description=(fn.__doc__ or "").split("\n")[0],
-                            exit_on_error=False)
+    parser = ArgumentParser(
+        prog=f"lightship {name}", description=(fn.__doc__ or "").split("\n")[0], exit_on_error=False
+    )
     parser.add_argument("--config", action=ActionConfigFile)
     parser.add_function_arguments(fn, as_positional=True)
     cfg = parser.parse_args(_bare_bool_flags(fn, argv))
@@ -148,9 +205,11 @@ def _function_command(name: str, argv: Sequence[str]) -> int:
 
 
 def _usage() -> str:
-    names = " | ".join(["train", *COMMANDS])
-    return f"usage: lightship {{{names}}} [--help] ...\n" \
+    names = " | ".join(["train", "tune lr", "tune batch-size", *COMMANDS])
+    return (
+        f"usage: lightship {{{names}}} [--help] ...\n"
         "Train, evaluate, export, verify and serve image classifiers. `lightship COMMAND --help` for details."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if name == "train":
             return train_command(rest)
+        if name == "tune" and rest and rest[0] in {"lr", "batch-size"}:
+            return tune_command(rest[0], rest[1:])
         if name in COMMANDS:
             return _function_command(name, rest)
         err_console.print(f"[red]error:[/] unknown command {name!r}\n{_usage()}")
@@ -184,7 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:
         if type(exc).__name__ in {"ArgumentError", "ParserError"}:
-            err_console.print(f"[red]error:[/] {exc}\nRun `lightship {name} --help` for the accepted arguments.")
+            err_console.print(
+                f"[red]error:[/] {exc}\nRun `lightship {name} --help` for the accepted arguments."
+            )
             return 2
         raise
 

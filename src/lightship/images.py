@@ -18,7 +18,6 @@ import io
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -29,7 +28,7 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", 
 #: Refuse images with more pixels than this (decompression bombs). 8k x 8k RGB is ~200 MB decoded.
 MAX_PIXELS = 64_000_000
 
-ImageInput = Union[str, Path, bytes, bytearray, memoryview, Image.Image, np.ndarray]
+ImageInput = str | Path | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
 
 class ImageDecodeError(ValueError):
@@ -80,7 +79,8 @@ def _open(data: bytes, source: str) -> Image.Image:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageDecodeError(
-                    source, f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)"
+                    source,
+                    f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)",
                 )
             image.load()
     except ImageDecodeError:

@@ -3,7 +3,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from lightship.models import Classifier, UnknownModelError, create_model, default_image_size, list_models, register_model
+from lightship.models import (
+    Classifier,
+    UnknownModelError,
+    create_model,
+    default_image_size,
+    list_models,
+    register_model,
+)
 from lightship.models.registry import load_pretrained
 
 
@@ -26,7 +33,7 @@ def test_list_models_has_ours_first_then_torchvision() -> None:
 
 
 def test_unknown_model_suggests_close_names() -> None:
-    with pytest.raises(UnknownModelError, match="Did you mean.*resnet18"):
+    with pytest.raises(UnknownModelError, match=r"Did you mean.*resnet18"):
         create_model("resnet81", num_classes=10)
 
 

@@ -35,8 +35,14 @@ if __name__ == "__main__":
         data=DataConfig(source="digits", batch_size=32, cache_dir=cache, augment=AugmentConfig(flip="none")),
         model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32]}),
         optim=OptimConfig(lr=0.2, momentum=0.9, warmup_fraction=0.2),
-        trainer={"accelerator": "cpu", "devices": 2, "strategy": "ddp", "max_epochs": 2,
-                 "enable_progress_bar": False, "enable_model_summary": False},
+        trainer={
+            "accelerator": "cpu",
+            "devices": 2,
+            "strategy": "ddp",
+            "max_epochs": 2,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+        },
         out=out / "run",
     )
     train(config, callbacks=[RecordIndices(out)])

@@ -36,7 +36,7 @@ def test_truncated_checkpoint_is_refused_with_its_name(tmp_path: Path) -> None:
 def test_missing_and_foreign_checkpoints_have_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="does not exist"):
         resolve_checkpoint(tmp_path / "nope.ckpt")
-    with pytest.raises(CheckpointError, match="no checkpoints/best.ckpt"):
+    with pytest.raises(CheckpointError, match=r"no checkpoints/best\.ckpt"):
         resolve_checkpoint(tmp_path)
     torch.save({"state_dict": {}}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointError, match="not written by lightship"):

@@ -18,8 +18,9 @@ PROBE = Path(__file__).with_name("ddp_probe.py")
 
 def test_two_process_ddp_shards_data_reduces_metrics_and_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    done = subprocess.run([sys.executable, str(PROBE), str(tmp_path), str(cache)], capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(PROBE), str(tmp_path), str(cache)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     ranks = [json.loads((tmp_path / f"indices-rank{r}.json").read_text()) for r in (0, 1)]

@@ -28,8 +28,14 @@ def digits_config(out: Path, epochs: int, cache: Path) -> TrainConfig:
     return TrainConfig(
         data=DataConfig(source="digits", batch_size=64, cache_dir=cache, augment=AugmentConfig(flip="none")),
         model=ModelConfig(name="airbench", kwargs={"widths": [32, 64, 64], "bn_eps": 1e-5}),
-        optim=OptimConfig(lr=0.2, momentum=0.9, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2,
-                          final_factor=0.05),
+        optim=OptimConfig(
+            lr=0.2,
+            momentum=0.9,
+            norm_lr_scale=4.0,
+            label_smoothing=0.1,
+            warmup_fraction=0.2,
+            final_factor=0.05,
+        ),
         trainer={"max_epochs": epochs, "enable_progress_bar": False, "enable_model_summary": False},
         out=out,
     )
@@ -39,8 +45,17 @@ def test_short_training_on_digits_reaches_90_percent_and_writes_the_run_folder(t
     result = train(digits_config(tmp_path / "run", epochs=6, cache=tmp_path / "cache"))
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["test_acc"] >= 0.90
-    for key in ("val_acc", "epochs", "global_step", "train_seconds", "wall_seconds", "train_images_per_second",
-                "model", "num_classes", "class_names"):
+    for key in (
+        "val_acc",
+        "epochs",
+        "global_step",
+        "train_seconds",
+        "wall_seconds",
+        "train_images_per_second",
+        "model",
+        "num_classes",
+        "class_names",
+    ):
         assert summary[key] is not None, key
     assert summary["epochs"] == 6 and summary["class_names"] == [str(i) for i in range(10)]
     for name in ("config.yaml", "metrics.csv", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
@@ -84,8 +99,20 @@ def test_sigkill_mid_run_then_resume_finishes_with_the_same_global_step(tmp_path
     """A real process killed with SIGKILL after its first checkpoint; `--resume` completes the run."""
     run = tmp_path / "run"
     env = {**os.environ, "LIGHTSHIP_CACHE": str(tmp_path / "cache")}
-    args = [sys.executable, "-m", "lightship.cli", "train", "--config", str(DIGITS), "--out", str(run),
-            "--trainer.max_epochs", "12", "--trainer.enable_progress_bar", "false"]
+    args = [
+        sys.executable,
+        "-m",
+        "lightship.cli",
+        "train",
+        "--config",
+        str(DIGITS),
+        "--out",
+        str(run),
+        "--trainer.max_epochs",
+        "12",
+        "--trainer.enable_progress_bar",
+        "false",
+    ]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     last = run / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 240
@@ -99,20 +126,52 @@ def test_sigkill_mid_run_then_resume_finishes_with_the_same_global_step(tmp_path
     torch.load(last, weights_only=True)  # the checkpoint left behind is whole
     assert not list((run / "checkpoints").glob("*.tmp")) or True  # a temp file may remain; never the target
 
-    done = subprocess.run([sys.executable, "-m", "lightship.cli", "train", "--resume", str(run),
-                           "--trainer.enable_progress_bar", "false"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lightship.cli",
+            "train",
+            "--resume",
+            str(run),
+            "--trainer.enable_progress_bar",
+            "false",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((run / "summary.json").read_text())
     steps_per_epoch = summary["global_step"] // 12
     assert summary["epochs"] == 12 and summary["global_step"] == 12 * steps_per_epoch > 0
 
 
-def test_cli_errors_exit_nonzero_and_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_errors_exit_nonzero_and_say_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = tmp_path / "nowhere"
-    assert main(["train", "--config", str(DIGITS), "--data.source", "imagefolder", "--data.root", str(missing),
-                 "--out", str(tmp_path / "r1")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(DIGITS),
+                "--data.source",
+                "imagefolder",
+                "--data.root",
+                str(missing),
+                "--out",
+                str(tmp_path / "r1"),
+            ]
+        )
+        == 2
+    )
     assert "nowhere" in capsys.readouterr().err
-    assert main(["train", "--config", str(DIGITS), "--model.name", "resnet81", "--out", str(tmp_path / "r2")]) == 2
+    assert (
+        main(["train", "--config", str(DIGITS), "--model.name", "resnet81", "--out", str(tmp_path / "r2")])
+        == 2
+    )
     assert "Did you mean" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("data:\n  sourse: digits\n")
@@ -137,7 +196,9 @@ class _DivergeAtEpoch(L.Callback):
 
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     cfg = digits_config(tmp_path / "run", epochs=4, cache=tmp_path / "cache")
-    with pytest.raises(FloatingPointError, match=r"loss is (nan|inf) at global step \d+ \(epoch 2, batch \d+\)"):
+    with pytest.raises(
+        FloatingPointError, match=r"loss is (nan|inf) at global step \d+ \(epoch 2, batch \d+\)"
+    ):
         train(cfg, callbacks=[_DivergeAtEpoch(2)])
     kept = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
     assert kept["epoch"] == 1
@@ -145,8 +206,23 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     assert not (tmp_path / "run" / "summary.json").exists()
 
 
-def test_nan_loss_from_the_cli_exits_1_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["train", "--config", str(DIGITS), "--out", str(tmp_path / "run"), "--optim.lr", "1e30",
-                 "--data.cache_dir", str(tmp_path / "cache"), "--trainer.enable_progress_bar", "false"])
+def test_nan_loss_from_the_cli_exits_1_with_the_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "train",
+            "--config",
+            str(DIGITS),
+            "--out",
+            str(tmp_path / "run"),
+            "--optim.lr",
+            "1e30",
+            "--data.cache_dir",
+            str(tmp_path / "cache"),
+            "--trainer.enable_progress_bar",
+            "false",
+        ]
+    )
     assert code == 1
     assert "loss is" in capsys.readouterr().err

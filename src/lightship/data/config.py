@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 
 @dataclass
@@ -26,15 +26,15 @@ class DataConfig:
     source: Literal["digits", "cifar10", "imagefolder"] = "digits"
     """'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10': the official python
     release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree."""
-    root: Optional[Path] = None
+    root: Path | None = None
     """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
     download: bool = False
     """cifar10 only: fetch the archive with torchvision when the network allows."""
     image_size: int = 32
     """Side of the square the model sees; every image is resized to it by the one policy."""
-    mean: Optional[tuple[float, float, float]] = None
+    mean: tuple[float, float, float] | None = None
     """Per-channel mean of pixels in 0..1; None = computed from the training images."""
-    std: Optional[tuple[float, float, float]] = None
+    std: tuple[float, float, float] | None = None
     """Per-channel std of pixels in 0..1; None = computed from the training images."""
     val_fraction: float = 0.1
     """Share of the training split held out for validation when the source has no val split."""
@@ -49,7 +49,7 @@ class DataConfig:
     workers decode every epoch. 'auto': memory when the decoded images fit in memory_limit_gb."""
     memory_limit_gb: float = 4.0
     """Largest decoded dataset 'auto' keeps in memory."""
-    cache_dir: Optional[Path] = None
+    cache_dir: Path | None = None
     """Where decoded caches live; None = $LIGHTSHIP_CACHE or ~/.cache/lightship."""
     batch_size: int = 512
     eval_batch_size: int = 1024

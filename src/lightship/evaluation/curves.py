@@ -26,7 +26,12 @@ def read_epoch_metrics(metrics_csv: Path) -> dict[str, dict[int, float]]:
             if not epoch:
                 continue
             for column, value in row.items():
-                if column in {"epoch", "step"} or column.endswith("_step") or column.startswith("test/") or not value:
+                if (
+                    column in {"epoch", "step"}
+                    or column.endswith("_step")
+                    or column.startswith("test/")
+                    or not value
+                ):
                     continue
                 series.setdefault(column, {})[int(float(epoch))] = float(value)
     return series

@@ -33,7 +33,9 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, default_image_size: int, description: str) -> Callable[[ModelFactory], ModelFactory]:
+def register_model(
+    name: str, default_image_size: int, description: str
+) -> Callable[[ModelFactory], ModelFactory]:
     """Decorator: ``@register_model("airbench", 32, "...")`` on ``def factory(num_classes, **kw)``."""
 
     def wrap(factory: ModelFactory) -> ModelFactory:
@@ -67,7 +69,9 @@ class UnknownModelError(LightshipError, KeyError):
         return str(self.args[0])
 
 
-def create_model(name: str, num_classes: int, weights: str | Path | None = None, **kwargs: object) -> nn.Module:
+def create_model(
+    name: str, num_classes: int, weights: str | Path | None = None, **kwargs: object
+) -> nn.Module:
     """Build model ``name`` with ``num_classes`` outputs; optionally load a local weights file.
 
     ``weights`` is a ``state_dict`` file (``.pt``/``.pth``); tensors whose shape does not fit (a classifier
@@ -101,6 +105,8 @@ def load_pretrained(model: nn.Module, path: Path) -> list[str]:
     own = model.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not usable:
-        raise ValueError(f"{path}: none of its tensors fit this model; is it a state_dict for the same architecture?")
+        raise ValueError(
+            f"{path}: none of its tensors fit this model; is it a state_dict for the same architecture?"
+        )
     model.load_state_dict(usable, strict=False)
     return sorted(set(own) - set(usable))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from ..data.config import DataConfig
 
@@ -18,7 +18,7 @@ class ModelConfig:
     """Which network to train (a name from the registry, see ``lightship models``)."""
 
     name: str = "airbench"
-    weights: Optional[Path] = None
+    weights: Path | None = None
     """A local state_dict to start from (fine-tuning); tensors that don't fit, like a head, stay fresh."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     """Extra keyword arguments of the model's factory (e.g. widths for airbench)."""
@@ -63,5 +63,5 @@ class TrainConfig:
     seed: int = 0
     tta: Literal[0, 1, 2] = 0
     """Test-time augmentation for the test accuracy: 0 none, 1 mirror, 2 mirror + translate."""
-    out: Optional[Path] = None
+    out: Path | None = None
     """Run folder; default runs/<model>-<timestamp>."""

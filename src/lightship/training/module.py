@@ -40,7 +40,9 @@ class ClassifierModule(L.LightningModule):
         self.test_acc_plain = MulticlassAccuracy(n, average="micro")
 
     @classmethod
-    def create(cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0, compile: bool = False) -> ClassifierModule:
+    def create(
+        cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0, compile: bool = False
+    ) -> ClassifierModule:
         return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta, compile=compile)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -94,7 +96,9 @@ class ClassifierModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.optim
-        norm_ids = {id(p) for m in self.model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters()}
+        norm_ids = {
+            id(p) for m in self.model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters()
+        }
         # Parameters a model freezes later (airbench's whitening bias) still require grad here, at build time.
         trainable = [p for p in self.model.parameters() if p.requires_grad]
         norm = [p for p in trainable if id(p) in norm_ids]

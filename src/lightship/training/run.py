@@ -28,6 +28,7 @@ from .. import __version__
 from ..data import ImageDataModule
 from ..errors import CheckpointError
 from ..evaluation.curves import plot_curves
+from ..models.registry import load_pretrained
 from .callbacks import ImagesPerSecond, Lookahead
 from .checkpoint import ModelMeta, checkpoint_meta, read_checkpoint
 from .checkpoint_io import AtomicCheckpointIO
@@ -85,20 +86,12 @@ def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
         )
 
 
-def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L.Callback] = ()) -> RunResult:
-    """Train ``config``; with ``resume=RUN_DIR`` continue that run from its ``checkpoints/last.ckpt``.
+def prepare(config: TrainConfig) -> tuple[ImageDataModule, ModelMeta, ClassifierModule]:
+    """Data module (set up), model description and a freshly initialised module for ``config``.
 
-    ``callbacks`` are added to lightship's own (checkpointing, lookahead, progress, images/s).
+    Fresh means: local weights loaded when configured, then data-dependent initialisation (airbench's
+    whitening) from training images. A resumed run overwrites all of it from its checkpoint.
     """
-    started = time.perf_counter()
-    L.seed_everything(config.seed, workers=True, verbose=False)
-    run_dir = Path(resume) if resume else Path(config.out or default_run_dir(config))
-    ckpt_dir = run_dir / "checkpoints"
-    last_ckpt = ckpt_dir / "last.ckpt"
-    if resume and not last_ckpt.is_file():
-        raise CheckpointError(f"cannot resume: {last_ckpt} does not exist (the run stopped before its first epoch "
-                              "ended); start it again without --resume")
-
     datamodule = ImageDataModule(config.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
@@ -112,24 +105,48 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         model_kwargs=dict(config.model.kwargs),
     )
     module = ClassifierModule.create(meta, config.optim, tta=config.tta, compile=config.model.compile)
+    if config.model.weights:
+        load_pretrained(module.model.net, Path(config.model.weights))
+    module.data_init(datamodule.sample_train_images(5000))
+    return datamodule, meta, module
+
+
+def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L.Callback] = ()) -> RunResult:
+    """Train ``config``; with ``resume=RUN_DIR`` continue that run from its ``checkpoints/last.ckpt``.
+
+    ``callbacks`` are added to lightship's own (checkpointing, lookahead, progress, images/s).
+    """
+    started = time.perf_counter()
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    run_dir = Path(resume) if resume else Path(config.out or default_run_dir(config))
+    ckpt_dir = run_dir / "checkpoints"
+    last_ckpt = ckpt_dir / "last.ckpt"
+    if resume and not last_ckpt.is_file():
+        raise CheckpointError(
+            f"cannot resume: {last_ckpt} does not exist (the run stopped before its first epoch "
+            "ended); start it again without --resume"
+        )
+
+    datamodule, meta, module = prepare(config)
     if resume:
         _check_resume_compatible(last_ckpt, meta)
-    else:
-        if config.model.weights:
-            from ..models.registry import load_pretrained
-
-            load_pretrained(module.model.net, Path(config.model.weights))
-        module.data_init(datamodule.sample_train_images(5000))
 
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(config_to_dict(config), sort_keys=False))
 
     speed = ImagesPerSecond()
-    has_val = getattr(datamodule, "has_val", True)
+    has_val = datamodule.has_val
     all_callbacks: list[L.Callback] = [
         *callbacks,
-        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/acc" if has_val else None, mode="max",
-                        save_last=True, save_top_k=1, enable_version_counter=False),
+        ModelCheckpoint(
+            dirpath=ckpt_dir,
+            filename="best",
+            monitor="val/acc" if has_val else None,
+            mode="max",
+            save_last=True,
+            save_top_k=1,
+            enable_version_counter=False,
+        ),
         LearningRateMonitor(logging_interval="epoch"),
         speed,
     ]
@@ -150,7 +167,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     train_seconds = time.perf_counter() - fit_started
     val_acc = _scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
     test_metrics: dict[str, float] = {}
-    if getattr(datamodule, "has_test", True) and not trainer.interrupted:
+    if datamodule.has_test and not trainer.interrupted:
         ckpt = "best" if has_val and trainer.checkpoint_callback.best_model_path else None
         test_metrics = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0]
 
@@ -188,4 +205,3 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
 
 def _scalar(value: Any) -> float | None:
     return None if value is None else round(float(value), 6)
-

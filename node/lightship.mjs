@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// lightship in Node.js: classify images with a bundle's ONNX model (onnxruntime-node, CPU) and print
+// the JSON lines of `lightship predict --json`: {"path","label","score","top_k":[{"label","score"}]}.
+//
+//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]
+//
+// Undecodable images are skipped with a message on stderr; exit 1 when none was classified, 2 on a bad
+// bundle or bad arguments.
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import ort from 'onnxruntime-node';
+import { BundleError, loadBundle } from './bundle.mjs';
+import { DecodeError, decodeImage } from './decode.mjs';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff']);
+const USAGE = 'usage: node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]';
+
+/** Files as given; folders walked recursively in sorted order, skipping hidden entries (as Python). */
+async function* expand(paths) {
+  for (const path of paths) {
+    if (!(await stat(path).catch(() => null))?.isDirectory()) {
+      yield path;
+      continue;
+    }
+    const entries = (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
+    for (const name of entries) {
+      const child = join(path, name);
+      if ((await stat(child)).isDirectory()) yield* expand([child]);
+      else if (IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) yield child;
+    }
+  }
+}
+
+function topK(probs, labels, k) {
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
+  return order.slice(0, k).map((i) => ({ label: labels[i], score: probs[i] }));
+}
+
+async function predict(bundlePath, images, k) {
+  const { manifest, model } = await loadBundle(bundlePath);
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+  const labels = manifest.labels;
+  let done = 0;
+  for await (const path of expand(images)) {
+    let image;
+    try {
+      image = await decodeImage(path);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      process.stderr.write(`skipped ${path}: ${error.message}\n`);
+      continue;
+    }
+    const input = new ort.Tensor('uint8', image.rgb, [1, image.height, image.width, 3]);
+    const { probs } = await session.run({ images: input });
+    const top = topK(probs.data, labels, Math.max(1, Math.min(k, labels.length)));
+    process.stdout.write(`${JSON.stringify({ path, label: top[0].label, score: top[0].score, top_k: top })}\n`);
+    done += 1;
+  }
+  if (done === 0) process.stderr.write('no image could be classified\n');
+  return done ? 0 : 1;
+}
+
+async function main(argv) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true,
+    options: { 'top-k': { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
+  const [command, bundle, ...images] = positionals;
+  const k = Number.parseInt(values['top-k'], 10);
+  if (values.help || command !== 'predict' || !bundle || images.length === 0 || !(k >= 1)) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  return predict(bundle, images, k);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BundleError) && error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw error;
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,87 @@
+"""Decode a folder of images once; later runs load one uint8 array from disk in well under a second.
+
+A cache entry is keyed by the content it was built from: the sorted (relative path, size, mtime_ns) of
+every file, the labels, the image size and :data:`POLICY_VERSION`. Any changed, added or removed file
+gives a new key, so a stale cache is never read. Entries are plain ``np.save`` files (uncompressed:
+loading is a single read) written under a temporary name and renamed, so a crash or two ranks
+building at once never leave a half-written entry that looks valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lightship.data.decode import Decoded, decode_files
+from lightship.data.sources import BadFile, FileSplit
+
+log = logging.getLogger(__name__)
+
+#: Bump when the decoding policy, the resize policy or the rounding changes: old caches are then unused.
+POLICY_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """``$LIGHTSHIP_CACHE`` or ``~/.cache/lightship``."""
+    return Path(os.environ.get("LIGHTSHIP_CACHE") or Path.home() / ".cache" / "lightship")
+
+
+def cache_key(split: FileSplit, image_size: int) -> str:
+    """Hash of everything the decoded pixels depend on (not the absolute root: moved data stays cached)."""
+    payload = json.dumps(
+        [POLICY_VERSION, image_size, split.files, split.labels.tolist()], separators=(",", ":")
+    ).encode()
+    return hashlib.sha256(payload).hexdigest()[:32]
+
+
+def load_or_decode(split: FileSplit, image_size: int, cache_dir: Path | None, workers: int) -> Decoded:
+    """The decoded files of ``split`` from the cache, decoding (and saving) them first when needed."""
+    directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    stem = f"images-{cache_key(split, image_size)}"
+    cached = _load(directory, stem, split)
+    if cached is not None:
+        return cached
+    decoded = decode_files(split.paths, image_size, workers, description=f"decoding {split.root}")
+    directory.mkdir(parents=True, exist_ok=True)
+    _save_array(directory / f"{stem}.images.npy", decoded.images)
+    _save_array(directory / f"{stem}.index.npy", decoded.index)
+    # The manifest is written last: its presence marks a complete entry.
+    bad = [[int(i), b.reason] for i, b in zip(decoded.bad_index, decoded.bad_files, strict=True)]
+    _atomic_write(directory / f"{stem}.json", json.dumps({"count": len(decoded.index), "bad": bad}).encode())
+    return decoded
+
+
+def _load(directory: Path, stem: str, split: FileSplit) -> Decoded | None:
+    manifest_path = directory / f"{stem}.json"
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        images = np.load(directory / f"{stem}.images.npy")
+        index = np.load(directory / f"{stem}.index.npy")
+        if len(images) != manifest["count"] or len(index) != manifest["count"]:
+            raise ValueError("entry sizes disagree")
+        bad_index = np.asarray([i for i, _ in manifest["bad"]], dtype=np.int64)
+        bad = [BadFile(str(split.root / split.files[i][0]), reason) for i, reason in manifest["bad"]]
+    except (OSError, ValueError, KeyError, IndexError, TypeError, json.JSONDecodeError) as exc:
+        log.warning("ignoring damaged cache entry %s (%s); decoding again", directory / stem, exc)
+        return None
+    return Decoded(images, index, bad_index, bad)
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        np.save(handle, array)
+    os.replace(tmp, path)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,119 @@
+"""Splits in memory without Lightning (``load_split``), and the steps ``ImageDataModule`` shares with it.
+
+Both go through the same steps: open the source, bring every image to ``image_size`` with the one
+decoding and resize policy (file sources through the disk cache), report or refuse bad files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from rich.console import Console
+
+from lightship.data.cache import load_or_decode
+from lightship.data.config import DataConfig
+from lightship.data.decode import Decoded, resize_images
+from lightship.data.sources import SPLITS, ArraySplit, BadFile, Split, open_source
+from lightship.errors import DataError
+
+#: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
+SHOWN_BAD_FILES = 20
+
+
+@dataclass
+class LabeledImages:
+    """One split in memory: ``images`` uint8 N x S x S x 3 (NHWC RGB), ``labels`` int64 N."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: list[str]
+    bad_files: list[BadFile]
+
+
+def validate(config: DataConfig) -> None:
+    """Reject settings that cannot work, saying which setting and what it should be."""
+    problems = []
+    if config.image_size < 1:
+        problems.append(f"data.image_size is {config.image_size}; it must be at least 1")
+    if not (0 <= config.val_fraction < 1 and 0 <= config.test_fraction < 1):
+        problems.append("data.val_fraction and data.test_fraction must be in [0, 1)")
+    elif config.val_fraction + config.test_fraction >= 1:
+        problems.append("data.val_fraction + data.test_fraction must be below 1 to leave training images")
+    if config.batch_size < 1 or config.eval_batch_size < 1:
+        problems.append("data.batch_size and data.eval_batch_size must be at least 1")
+    if config.num_workers < 0:
+        problems.append("data.num_workers must be 0 or more")
+    augment = config.augment
+    if augment.translate < 0 or augment.cutout < 0:
+        problems.append("data.augment.translate and data.augment.cutout must be 0 or more")
+    if problems:
+        raise DataError("invalid data configuration: " + "; ".join(problems) + ".")
+
+
+def materialize(
+    split: Split, config: DataConfig, decoded_trees: dict[int, Decoded] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[BadFile]]:
+    """(uint8 N x S x S x 3, int64 labels, bad files) of a split; file splits go through the cache.
+
+    ``decoded_trees`` (keyed by ``id`` of the folder's FileSplit) lets the splits carved from one folder
+    share a single cache read.
+    """
+    if isinstance(split, ArraySplit):
+        return resize_images(split.images, config.image_size), split.labels, []
+    tree = split.tree if split.tree is not None else split
+    memo = decoded_trees if decoded_trees is not None else {}
+    if id(tree) not in memo:
+        memo[id(tree)] = load_or_decode(tree, config.image_size, config.cache_dir, max(1, config.num_workers))
+    decoded = memo[id(tree)]
+    if split.positions is None:
+        return decoded.images, tree.labels[decoded.index], decoded.bad_files
+    keep = np.isin(decoded.index, split.positions)
+    bad_keep = np.isin(decoded.bad_index, split.positions)
+    bad = [bad_file for bad_file, kept in zip(decoded.bad_files, bad_keep, strict=True) if kept]
+    return decoded.images[keep], tree.labels[decoded.index[keep]], bad
+
+
+def check_bad_files(bad_files: list[BadFile], strict: bool) -> None:
+    """With ``strict`` raise a DataError listing every bad file; otherwise print a warning and go on."""
+    if not bad_files:
+        return
+    if strict:
+        listing = "\n".join(f"  {bad}" for bad in bad_files)
+        raise DataError(
+            f"{len(bad_files)} image file(s) cannot be used:\n{listing}\n"
+            "Fix or delete them, or set --data.strict false to skip them."
+        )
+    console = Console(stderr=True)
+    console.print(f"[bold yellow]warning:[/] skipping {len(bad_files)} bad image file(s):", highlight=False)
+    for bad in bad_files[:SHOWN_BAD_FILES]:
+        console.print(f"  {bad}", highlight=False, markup=False, soft_wrap=True)
+    if len(bad_files) > SHOWN_BAD_FILES:
+        console.print(f"  ... and {len(bad_files) - SHOWN_BAD_FILES} more", highlight=False)
+
+
+def load_split(config: DataConfig, split: str) -> LabeledImages:
+    """One split in memory, without Lightning (export, verification, evaluation)."""
+    if split not in SPLITS:
+        raise DataError(f"unknown split '{split}': use one of {', '.join(SPLITS)}.")
+    validate(config)
+    source = open_source(config)
+    images, labels, bad = materialize(source.splits[split], config)
+    check_bad_files(bad, config.strict)
+    return LabeledImages(torch.from_numpy(images), torch.from_numpy(labels), source.class_names, bad)
+
+
+def mean_std(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std in 0..1 of uint8 NHWC images, exact, from a 256-bin histogram per channel
+    (one pass over the bytes, no float copy of the dataset)."""
+    values = torch.arange(256, dtype=torch.float64) / 255.0
+    mean, std = [], []
+    for channel in range(3):
+        hist = torch.bincount(images[..., channel].reshape(-1), minlength=256).to("cpu", torch.float64)
+        count = max(float(hist.sum()), 1.0)
+        m = float((hist * values).sum()) / count
+        var = float((hist * values * values).sum()) / count - m * m
+        mean.append(m)
+        std.append(max(var, 1e-12) ** 0.5)
+    return tuple(mean), tuple(std)

@@ -1,0 +1,28 @@
+"""OpenVINO IR (model.xml + model.bin) converted from the wrapper by OpenVINO's PyTorch frontend.
+
+Converted from PyTorch rather than from the ONNX file because OpenVINO's ONNX frontend does not keep
+``Resize(antialias=1)`` exact (probabilities off by ~3e-3 on downscaled images), while the PyTorch
+frontend maps the antialiased resize exactly. Tensor names are set to the bundle contract
+(images -> probs, logits). Optional extra: lightship[openvino].
+"""
+
+from __future__ import annotations
+
+from ...runtime.extras import require
+from . import Artifact, ArtifactFormat, ExportContext
+
+FORMAT = ArtifactFormat("openvino", "openvino", "fp32", "openvino")
+
+
+def export(ctx: ExportContext) -> Artifact:
+    ov = require("openvino", "openvino")
+    model = ov.convert_model(ctx.wrapper, example_input=ctx.example, input=[ov.PartialShape([-1, -1, -1, 3])])
+    model.inputs[0].get_tensor().set_names({"images"})
+    for output, name in zip(model.outputs, ("probs", "logits"), strict=True):
+        output.get_tensor().set_names({name})
+    folder = ctx.out_dir / "openvino"
+    folder.mkdir()
+    xml = folder / "model.xml"
+    # compress_to_fp16=False: the IR keeps fp32 weights, the precision verify compares against.
+    ov.save_model(model, str(xml), compress_to_fp16=False)
+    return Artifact(xml, [xml, folder / "model.bin"], {"openvino": ov.__version__})

@@ -1,0 +1,34 @@
+"""``reference.pt``: the eager model kept inside the bundle so ``verify`` can rebuild it anywhere.
+
+It holds plain types only (a state_dict and the ModelMeta as a dict), so it loads with
+``torch.load(weights_only=True)`` and needs neither the run folder nor the training code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import BundleError
+from ..models import Classifier
+
+REFERENCE_NAME = "reference.pt"
+
+
+def save_reference(classifier: Classifier, meta: object, path: Path) -> None:
+    state = {k: v.detach().cpu() for k, v in classifier.state_dict().items()}
+    torch.save({"meta": meta.to_dict(), "state_dict": state}, path)
+
+
+def load_reference(path: Path) -> Classifier:
+    """The eager classifier (eval, CPU) stored at ``path``."""
+    from ..training.checkpoint import ModelMeta
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        model = ModelMeta(**payload["meta"]).build()
+        model.load_state_dict(payload["state_dict"])
+    except Exception as exc:
+        raise BundleError(f"{path} is not a usable reference model ({type(exc).__name__}: {exc})") from exc
+    return model.eval()

@@ -1,0 +1,61 @@
+"""``create_app``: the FastAPI application around one loaded bundle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from ..runtime import Predictor, load
+from .limits import BodyLimitMiddleware
+from .metrics import MetricsMiddleware
+from .problems import HANDLERS
+from .routes import build_router, root_page_route
+from .security import BearerAuth
+from .settings import ServeSettings
+from .state import ServerState
+
+
+def create_app(bundle: str | Path | Predictor, settings: ServeSettings | None = None,
+               runtime: str = "onnxruntime", threads: int | None = None) -> FastAPI:
+    """The app serving ``bundle`` (a folder, checked against its manifest hashes now, or a loaded Predictor).
+
+    Batching starts and the model warms up in the app's lifespan, i.e. once the server runs it.
+    """
+    settings = settings or ServeSettings()
+    predictor = bundle if isinstance(bundle, Predictor) else load(bundle, runtime=runtime, threads=threads)
+    state = ServerState(predictor, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.start()
+        try:
+            yield
+        finally:  # uvicorn has drained in-flight requests by now; finish what is queued, then stop
+            await state.stop()
+
+    app = FastAPI(title=f"lightship serve: {predictor.manifest['model']['name']}", version=__version__,
+                  description="Image classification with a lightship bundle. Send raw image bytes; "
+                              "resizing and normalisation happen inside the model.",
+                  lifespan=lifespan)
+    app.state.server = state
+    for exc_class, handler in HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
+    router = build_router(BearerAuth(settings.token))
+    if settings.site is None:
+        root_page_route(router)
+    app.include_router(router)
+    if settings.site is not None:  # mounted last: the API routes above take precedence over files
+        app.mount("/", StaticFiles(directory=settings.site, html=True), name="site")
+    # add_middleware wraps: the last added is outermost. Metrics outermost so it counts every answer.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.cors:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app

@@ -1,0 +1,11 @@
+"""``lightship web``: a bundle as a static web app that classifies images in the browser (onnxruntime-web).
+
+The app's source is ``web/`` in the repository (built with npm into ``web/dist``); this package copies
+the built app and the bundle's ONNX model into a site folder and can serve it. See ``docs/web.md``.
+"""
+
+from .command import web_command
+from .server import make_server
+from .site import build_site
+
+__all__ = ["build_site", "make_server", "web_command"]

@@ -1,0 +1,44 @@
+"""``lightship web BUNDLE --out SITE [--serve]`` as a typed function (the CLI maps it with jsonargparse)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from .server import make_server
+from .site import build_site
+
+
+def web_command(bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1") -> int:
+    """Write a static web app that classifies images in the browser with the bundle's ONNX model.
+
+    The site (HTML/JS/CSS, onnxruntime-web's WebAssembly files, the bundle's manifest.json and ONNX
+    model) can be served by any static host and works offline after the first visit. See docs/web.md.
+
+    Args:
+        bundle: Bundle folder written by `lightship export` (needs the onnx or onnx-int8 artifact).
+        out: Site folder to write (replaced when it holds an earlier `lightship web` site).
+        serve: Then serve the site until Ctrl-C, with the cross-origin isolation headers that enable
+            WebAssembly threads.
+        port: Port to serve on (0 picks a free one).
+        host: Address to serve on; keep the loopback default unless you mean to expose the site.
+
+    Returns:
+        The process exit code: 0.
+    """
+    console = Console()
+    site = build_site(bundle, out)
+    console.print(f"wrote the web app for {bundle} to [bold]{site}[/]")
+    if not serve:
+        return 0
+    server = make_server(site, host, port)
+    bound_host, bound_port = server.server_address[:2]
+    console.print(f"serving {site} on [bold]http://{bound_host}:{bound_port}/[/] (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import lightship.runtime as runtime
+from lightship.errors import BundleError
+from lightship.export import InferenceWrapper, export_bundle
+from lightship.export.reference import load_reference
+from lightship.images import decode_image
+from lightship.runtime.predict import predict_command
+from lightship.training.checkpoint import ModelMeta
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    meta = ModelMeta("airbench", 3, ["cat", "dog", "fox"], 32, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
+    out = tmp_path_factory.mktemp("rt") / "bundle"
+    export_bundle(
+        meta.build().eval(), meta, out, ["torchscript", "onnx", "openvino"], calibration_size=4, verify_n=16
+    )
+    return out
+
+
+def _eager(bundle: Path, image: object) -> np.ndarray:
+    wrapper = InferenceWrapper(load_reference(bundle / "reference.pt"))
+    with torch.no_grad():
+        return wrapper(torch.from_numpy(decode_image(image))[None])[0][0].numpy()
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", ["auto", "onnxruntime", "openvino", "torchscript"])
+def test_every_runtime_matches_eager_on_odd_images(bundle, name):
+    predictor = runtime.load(bundle, runtime=name, threads=1)
+    rng = np.random.default_rng(1)
+    images = [
+        Image.fromarray(rng.integers(0, 256, (40, 30), dtype=np.uint8), mode="L"),
+        Image.fromarray(rng.integers(0, 256, (20, 50, 4), dtype=np.uint8), mode="RGBA"),
+        rng.integers(0, 256, (1, 1, 3), dtype=np.uint8),
+        rng.integers(0, 256, (20, 3000, 3), dtype=np.uint8),
+        rng.integers(0, 256, (40, 30, 3), dtype=np.uint8),
+    ]
+    results = predictor.predict(images, top_k=2)
+    assert len(results) == len(images)
+    for image, result in zip(images, results, strict=True):
+        np.testing.assert_allclose(result.probs, _eager(bundle, image), atol=1e-5)
+        assert result.label == ["cat", "dog", "fox"][int(np.argmax(result.probs))]
+        assert len(result.top_k) == 2 and result.top_k[0] == (result.label, result.score)
+
+
+def test_every_input_type_gives_the_same_answer(bundle, tmp_path):
+    pixels = np.random.default_rng(2).integers(0, 256, (24, 36, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    path = tmp_path / "x.png"
+    image.save(path)
+    predictor = runtime.load(bundle, threads=1)
+    single = [predictor.predict(source, top_k=5) for source in (path, str(path), _png(image), image, pixels)]
+    for result in single:
+        assert isinstance(result, runtime.Prediction)
+        np.testing.assert_allclose(result.probs, single[0].probs, atol=1e-6)
+    assert len(single[0].top_k) == 3  # top_k is capped at the number of classes
+    assert isinstance(predictor.predict([pixels]), list)
+
+
+def test_tampered_artifact_is_refused(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    with (copy / "model.onnx").open("r+b") as handle:
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(BundleError, match=r"model\.onnx"):
+        runtime.load(copy, runtime="onnxruntime")
+
+
+def test_folder_without_manifest_is_not_a_bundle(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    (copy / "manifest.json").unlink()
+    with pytest.raises(BundleError, match="not a bundle"):
+        runtime.load(copy)
+
+
+def test_predict_json_skips_unreadable_files(bundle, tmp_path, capsys):
+    folder = tmp_path / "images"
+    (folder / "sub").mkdir(parents=True)
+    Image.new("RGB", (10, 12), "red").save(folder / "a.png")
+    Image.new("L", (7, 7), 128).save(folder / "sub" / "b.jpg")
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    assert predict_command(bundle, [folder], top_k=2, json=True) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [Path(line["path"]).name for line in lines] == ["a.png", "b.jpg"]
+    for line in lines:
+        assert line["label"] in ("cat", "dog", "fox") and len(line["top_k"]) == 2
+        assert line["top_k"][0] == {"label": line["label"], "score": line["score"]}
+    assert "broken.jpg" in captured.err
+
+
+def test_predict_fails_when_nothing_is_readable(bundle, tmp_path):
+    (tmp_path / "x.png").write_bytes(b"")
+    assert predict_command(bundle, [tmp_path / "x.png"], json=True) == 1

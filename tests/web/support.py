@@ -1,0 +1,39 @@
+"""Helpers for the web tests: serving a site on a free loopback port and driving the browser script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lightship.web import make_server
+
+REPO = Path(__file__).resolve().parents[2]
+LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+@contextmanager
+def serving(site: Path) -> Iterator[str]:
+    """Serve ``site`` (with the isolation headers) on a free port; yields its URL."""
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_node(node: str, script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([node, str(REPO / script), *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def run_browser(node: str, url: str, files: list[Path], *extra: str) -> dict:
+    """The JSON report of web/tools/browser.mjs for ``url`` after uploading ``files``."""
+    done = run_node(node, "web/tools/browser.mjs", "--url", url, *extra, *map(str, files))
+    assert done.returncode == 0, f"browser driver failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout)

@@ -1,0 +1,26 @@
+// Build the static app into dist/: src/app.js and its modules bundled by esbuild (fast-png included),
+// the HTML, CSS and service worker copied, and onnxruntime-web's ES module + WebAssembly files copied to
+// dist/ort/ so the site serves everything itself (no CDN). `lightship web` copies dist/ into a site.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+
+const ORT_FILES = ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+const STATIC_FILES = ['index.html', 'style.css', 'sw.js'];
+const here = (path) => new URL(path, import.meta.url);
+
+rmSync(here('dist'), { recursive: true, force: true });
+mkdirSync(here('dist/ort'), { recursive: true });
+await build({
+  entryPoints: [here('src/app.js').pathname],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  external: ['./ort/ort.min.mjs'],
+  outfile: here('dist/app.js').pathname,
+  logLevel: 'warning',
+});
+for (const file of STATIC_FILES) cpSync(here(`src/${file}`), here(`dist/${file}`));
+for (const file of ORT_FILES) cpSync(here(`node_modules/onnxruntime-web/dist/${file}`), here(`dist/ort/${file}`));
+console.log('built web/dist');
