@@ -20,6 +20,15 @@ demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/lightship train --config configs/digits.yaml --out $(DEMO)
 	$(BIN)/lightship evaluate $(DEMO) --out $(DEMO)/report
+	$(BIN)/lightship export $(DEMO) --formats torchscript,onnx,onnx-int8,openvino --out $(DEMO)/bundle
+	$(BIN)/python examples/digit_images.py $(DEMO)/images
+	@for runtime in onnxruntime openvino torchscript; do \
+	  echo "== lightship predict with $$runtime"; \
+	  $(BIN)/lightship predict $(DEMO)/bundle $(DEMO)/images --runtime $$runtime --top_k 1 || exit 1; \
+	done
+	@echo
+	@echo "Run folder: $(DEMO)   report: $(DEMO)/report/report.md   bundle: $(DEMO)/bundle/manifest.json"
+	@echo "See the model in your browser:  make js && $(BIN)/lightship web $(DEMO)/bundle --out $(DEMO)/site --serve"
 
 # The browser app and the Node runner: npm packages pinned by their lock files, the site built by esbuild.
 web/node_modules/.stamp: web/package-lock.json

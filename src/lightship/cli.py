@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -115,6 +116,8 @@ def _config_from_namespace(cfg: Namespace) -> Any:
 
 def train_command(argv: Sequence[str]) -> int:
     """``lightship train``: parse, train, print where everything is."""
+    from lightning.pytorch.utilities import rank_zero_only
+
     from .training import train
 
     argv = list(argv)
@@ -129,6 +132,8 @@ def train_command(argv: Sequence[str]) -> int:
     parser = _train_parser()
     cfg = parser.parse_args(argv)
     result = train(_config_from_namespace(cfg), resume=cfg.resume)
+    if rank_zero_only.rank != 0:  # under DDP every process returns here; one report is enough
+        return 0
     s = result.summary
     Console().print(
         f"[bold green]done[/] run folder: [bold]{result.run_dir}[/]\n"
@@ -176,18 +181,50 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
-def _bare_bool_flags(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
-    """``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value)."""
-    flags = {
-        f"--{p.name}" for p in inspect.signature(fn).parameters.values() if p.annotation in (bool, "bool")
-    }
+def _normalise_argv(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
+    """Make the command line read as users write it, before jsonargparse sees it.
+
+    - ``--top-k`` means ``--top_k`` (flag names use underscores in the signature);
+    - ``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value);
+    - a positional ``list`` parameter takes every word up to the next flag (``predict BUNDLE a.png b.png``).
+    """
+    params = list(inspect.signature(fn).parameters.values())
+    bools = {f"--{p.name}" for p in params if p.annotation in (bool, "bool")}
+    positional = [p for p in params if p.default is inspect.Parameter.empty]
+    words = [_underscored(arg) for arg in argv]
     out: list[str] = []
-    for i, arg in enumerate(argv):
-        out.append(arg)
-        following = argv[i + 1].lower() if i + 1 < len(argv) else ""
-        if arg in flags and following not in {"true", "false", "yes", "no", "1", "0"}:
-            out.append("true")
+    i = position = 0
+    while i < len(words):
+        arg = words[i]
+        if arg.startswith("--"):
+            out.append(arg)
+            following = words[i + 1].lower() if i + 1 < len(words) else ""
+            if arg in bools and following not in {"true", "false", "yes", "no", "1", "0"}:
+                out.append("true")
+            elif arg not in bools and "=" not in arg and i + 1 < len(words):
+                out.append(words[i + 1])
+                i += 1
+            i += 1
+            continue
+        param = positional[position] if position < len(positional) else None
+        position += 1
+        end = i + 1
+        if param is not None and str(param.annotation).startswith("list"):
+            while end < len(words) and not words[end].startswith("--"):
+                end += 1
+            out.append(json.dumps(words[i:end]))
+        else:
+            out.append(arg)
+        i = end
     return out
+
+
+def _underscored(arg: str) -> str:
+    """``--top-k=3`` -> ``--top_k=3``; values and positionals unchanged."""
+    if not arg.startswith("--"):
+        return arg
+    name, sep, value = arg.partition("=")
+    return "--" + name[2:].replace("-", "_") + sep + value
 
 
 def _function_command(name: str, argv: Sequence[str]) -> int:
@@ -198,7 +235,7 @@ def _function_command(name: str, argv: Sequence[str]) -> int:
     )
     parser.add_argument("--config", action=ActionConfigFile)
     parser.add_function_arguments(fn, as_positional=True)
-    cfg = parser.parse_args(_bare_bool_flags(fn, argv))
+    cfg = parser.parse_args(_normalise_argv(fn, argv))
     cfg.pop("config", None)
     init = parser.instantiate_classes(cfg)
     return int(fn(**init.as_dict()) or 0)
@@ -237,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, or jsonargparse's own usage errors
         return int(exc.code or 0)
+    except BrokenPipeError:  # `lightship predict ... --json | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
     except (LightshipError, ImageDecodeError, FileNotFoundError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         return 2

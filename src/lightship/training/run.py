@@ -21,12 +21,13 @@ from typing import Any
 
 import lightning as L
 import yaml
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from .. import __version__
 from ..data import ImageDataModule
-from ..errors import CheckpointError
+from ..errors import CheckpointError, LightshipError
 from ..evaluation.curves import plot_curves
 from ..models.registry import load_pretrained
 from .callbacks import ImagesPerSecond, Lookahead
@@ -155,13 +156,19 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         all_callbacks.append(RichProgressBar(leave=True))
     if config.optim.lookahead:
         all_callbacks.append(Lookahead(config.optim.lookahead_every))
-    trainer = L.Trainer(
-        default_root_dir=run_dir,
-        callbacks=all_callbacks,
-        logger=[AppendingCSVLogger(str(run_dir)), TensorBoardLogger(run_dir, name="tensorboard", version="")],
-        plugins=[AtomicCheckpointIO()],
-        **trainer_kwargs,
-    )
+    try:
+        trainer = L.Trainer(
+            default_root_dir=run_dir,
+            callbacks=all_callbacks,
+            logger=[
+                AppendingCSVLogger(str(run_dir)),
+                TensorBoardLogger(run_dir, name="tensorboard", version=""),
+            ],
+            plugins=[AtomicCheckpointIO()],
+            **trainer_kwargs,
+        )
+    except (ValueError, MisconfigurationException) as exc:  # e.g. fsdp without a GPU, devices=3 on 2 GPUs
+        raise LightshipError(f"invalid --trainer settings: {exc}") from exc
     fit_started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last_ckpt) if resume else None)
     train_seconds = time.perf_counter() - fit_started

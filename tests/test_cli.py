@@ -1,0 +1,48 @@
+"""The command line reads as users write it; every subcommand is reachable and documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lightship.cli import COMMANDS, _normalise_argv, main
+
+
+def _predict(bundle: Path, images: list[Path], top_k: int = 3, json: bool = False) -> int:
+    return 0
+
+
+def _inspect(root: Path, strict: bool = False) -> int:
+    return 0
+
+
+def test_positional_list_takes_every_word_up_to_the_next_flag() -> None:
+    argv = ["B", "a.png", "dir", "--top-k", "2", "--json"]
+    assert _normalise_argv(_predict, argv) == [
+        "B",
+        json.dumps(["a.png", "dir"]),
+        "--top_k",
+        "2",
+        "--json",
+        "true",
+    ]
+
+
+def test_bare_bool_flag_means_true_and_explicit_values_stay() -> None:
+    assert _normalise_argv(_inspect, ["R", "--strict"]) == ["R", "--strict", "true"]
+    assert _normalise_argv(_inspect, ["R", "--strict", "false"]) == ["R", "--strict", "false"]
+    assert _normalise_argv(_inspect, ["--strict", "R"]) == ["--strict", "true", "R"]
+
+
+@pytest.mark.parametrize("name", ["train", "tune lr", *COMMANDS])
+def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*name.split(), "--help"]) == 0
+    assert "usage" in capsys.readouterr().out.lower()
+
+
+def test_unknown_command_and_no_command_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frobnicate"]) == 2
+    assert "unknown command" in capsys.readouterr().err
+    assert main([]) == 2
