@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("lightship.serve", "serve_command"),
     "web": ("lightship.web", "web_command"),
     "data inspect": ("lightship.data.inspect", "inspect_command"),
+    "data shard": ("lightship.data.shards", "shard_command"),
 }
 #: First words of two-word commands ("data inspect").
 _GROUPS = {name.split()[0] for name in COMMANDS if " " in name}

@@ -23,11 +23,21 @@ class AugmentConfig:
 class DataConfig:
     """Where images come from and how they reach the model."""
 
-    source: Literal["digits", "cifar10", "imagefolder"] = "digits"
+    source: Literal["digits", "cifar10", "imagefolder", "shards"] = "digits"
     """'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10': the official python
-    release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree."""
+    release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree.
+    'shards': WebDataset shards written by ``lightship data shard`` (index.json + tars), in a local
+    root or at url; always streamed, for data beyond one machine's memory."""
     root: Path | None = None
     """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
+    url: str | None = None
+    """shards only, instead of root: where index.json and the shards are read, for shards not in a local
+    folder. Either a prefix (https://host/shards, giving https://host/shards/train-000000.tar) or a
+    template with {name} for the file name, e.g. 'pipe:aws s3 cp s3://bucket/shards/{name} -'. Any
+    location webdataset opens works (http(s) through curl, pipe: commands, gs://)."""
+    shuffle_buffer: int = 5000
+    """shards only: samples held per data worker for shuffling across shards (more = better mixing,
+    more memory). 0 = only the shard order is shuffled."""
     download: bool = False
     """cifar10 only: fetch the archive with torchvision when the network allows."""
     image_size: int = 32
@@ -46,7 +56,8 @@ class DataConfig:
     """Stop before training, listing every bad file, instead of skipping them with a warning."""
     mode: Literal["auto", "memory", "stream"] = "auto"
     """'memory': decode once into a uint8 cache and augment batched on device. 'stream': DataLoader
-    workers decode every epoch. 'auto': memory when the decoded images fit in memory_limit_gb."""
+    workers decode every epoch. 'auto': memory when the decoded images fit in memory_limit_gb.
+    The shards source is always streamed ('memory' is refused)."""
     memory_limit_gb: float = 4.0
     """Largest decoded dataset 'auto' keeps in memory."""
     cache_dir: Path | None = None

@@ -13,7 +13,8 @@ from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, find_bad_files, resize_images
 from lightship.data.loaders import InMemoryLoader
 from lightship.data.prepare import check_bad_files, materialize, mean_std, validate
-from lightship.data.sources import BadFile, FileSplit, Split, open_source
+from lightship.data.shardstream import read_shard_images, shard_loader
+from lightship.data.sources import BadFile, FileSplit, ShardSplit, Split, open_source
 from lightship.data.stream import ArrayImageDataset, FileImageDataset, stream_loader, train_transform
 
 #: Training images sampled to compute mean/std on the stream path (where decoding all would be slow).
@@ -39,6 +40,8 @@ class ImageDataModule(L.LightningDataModule):
         self.mode: str | None = None
         self._memory: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._datasets: dict[str, Dataset] = {}
+        self._shards: dict[str, ShardSplit] = {}
+        self._sizes: dict[str, int] = {}
 
     def prepare_data(self) -> None:
         """Runs once per node before ``setup``: builds the decode cache so other ranks only load it."""
@@ -56,7 +59,9 @@ class ImageDataModule(L.LightningDataModule):
         total = sum(len(split) for split in source.splits.values())
         nbytes = total * config.image_size * config.image_size * 3
         mode = config.mode
-        if mode == "auto":
+        if config.source == "shards":
+            mode = "stream"  # shards are for data beyond memory: never cached
+        elif mode == "auto":
             mode = "memory" if nbytes <= config.memory_limit_gb * 1e9 else "stream"
         bad: list[BadFile] = []
         if mode == "memory":
@@ -71,6 +76,7 @@ class ImageDataModule(L.LightningDataModule):
         self.class_names = source.class_names
         self.num_classes = len(source.class_names)
         self.bad_files = bad
+        self._sizes = {name: len(split) for name, split in source.splits.items()}
         self.mode = mode
         if config.mean is not None and config.std is not None:
             self.mean, self.std = tuple(config.mean), tuple(config.std)
@@ -85,12 +91,18 @@ class ImageDataModule(L.LightningDataModule):
             self.std = tuple(config.std) if config.std is not None else std
 
     def _open_stream(self, splits: dict[str, Split]) -> list[BadFile]:
-        """Datasets that decode on access; with ``strict`` every file is checked once up front."""
+        """Datasets that decode on access; with ``strict`` every file is checked once up front.
+
+        Shards were checked when written, and their loaders need the trainer's rank and epoch, so they
+        are only kept here and become loaders in ``_loader``.
+        """
         config = self.config
         bad: list[BadFile] = []
         for name, split in splits.items():
             transform = train_transform(config.augment, config.image_size) if name == "train" else None
-            if isinstance(split, FileSplit):
+            if isinstance(split, ShardSplit):
+                self._shards[name] = split
+            elif isinstance(split, FileSplit):
                 if config.strict:
                     bad.extend(find_bad_files(split.paths, max(1, config.num_workers)))
                 self._datasets[name] = FileImageDataset(split, config.image_size, transform)
@@ -106,6 +118,9 @@ class ImageDataModule(L.LightningDataModule):
         if self.mode == "memory":
             images = self._memory["train"][0]
             return images[torch.randperm(len(images), generator=generator)[:n]]
+        if "train" in self._shards:
+            # The first samples of the shuffled shards are already a seeded random choice.
+            return torch.from_numpy(read_shard_images(self._shards["train"], self.config.image_size, n)[0])
         dataset = self._datasets["train"]
         size = self.config.image_size
         if len(dataset) == 0:
@@ -116,7 +131,7 @@ class ImageDataModule(L.LightningDataModule):
     def split_size(self, split: str) -> int:
         """Number of images in ``split`` (0 when the source has none, e.g. val_fraction 0)."""
         self._load()
-        return len(self._memory[split][1]) if self.mode == "memory" else len(self._datasets[split])
+        return len(self._memory[split][1]) if self.mode == "memory" else self._sizes[split]
 
     @property
     def has_val(self) -> bool:
@@ -160,6 +175,17 @@ class ImageDataModule(L.LightningDataModule):
         if self.mode == "memory":
             return self._memory_loader(split, train)
         config = self.config
+        if split in self._shards:
+            trainer = self.trainer
+            return shard_loader(
+                self._shards[split],
+                config,
+                train_transform(config.augment, config.image_size) if train else None,
+                train=train,
+                rank=trainer.global_rank if trainer is not None else 0,
+                world_size=trainer.world_size if trainer is not None else 1,
+                epoch=trainer.current_epoch if trainer is not None else 0,
+            )
         batch_size = config.batch_size if train else config.eval_batch_size
         return stream_loader(
             self._datasets[split], batch_size, train=train, num_workers=config.num_workers, seed=config.seed

@@ -15,7 +15,7 @@ from rich.console import Console
 from lightship.data.cache import load_or_decode
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, resize_images
-from lightship.data.sources import SPLITS, ArraySplit, BadFile, Split, open_source
+from lightship.data.sources import SPLITS, ArraySplit, BadFile, ShardSplit, Split, open_source
 from lightship.errors import DataError
 
 #: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
@@ -45,6 +45,10 @@ def validate(config: DataConfig) -> None:
         problems.append("data.batch_size and data.eval_batch_size must be at least 1")
     if config.num_workers < 0:
         problems.append("data.num_workers must be 0 or more")
+    if config.source == "shards" and config.mode == "memory":
+        problems.append("data.mode 'memory' is not available for the shards source, which is always streamed")
+    if config.shuffle_buffer < 0:
+        problems.append("data.shuffle_buffer must be 0 or more")
     augment = config.augment
     if augment.translate < 0 or augment.cutout < 0:
         problems.append("data.augment.translate and data.augment.cutout must be 0 or more")
@@ -62,6 +66,10 @@ def materialize(
     """
     if isinstance(split, ArraySplit):
         return resize_images(split.images, config.image_size), split.labels, []
+    if isinstance(split, ShardSplit):
+        from lightship.data.shardstream import read_shard_images  # webdataset only for this source
+
+        return (*read_shard_images(split, config.image_size), [])
     tree = split.tree if split.tree is not None else split
     memo = decoded_trees if decoded_trees is not None else {}
     if id(tree) not in memo:

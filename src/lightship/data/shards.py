@@ -210,7 +210,9 @@ def shard_command(
     )
     console = Console()
     for name, entry in report.index["splits"].items():
-        console.print(f"{name}: {entry['count']:,} images in {len(entry['shards'])} shard(s)", highlight=False)
+        console.print(
+            f"{name}: {entry['count']:,} images in {len(entry['shards'])} shard(s)", highlight=False
+        )
     if report.bad_files:
         console.print(f"[bold yellow]left out {len(report.bad_files)} bad image file(s):[/]", highlight=False)
         for bad in report.bad_files:

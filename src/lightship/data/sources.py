@@ -69,7 +69,21 @@ class ArraySplit:
         return ArraySplit(self.images[indices], self.labels[indices])
 
 
-Split = FileSplit | ArraySplit
+@dataclass
+class ShardSplit:
+    """Images in WebDataset shards (:mod:`lightship.data.shards`): one location and sample count per shard.
+
+    Locations are whatever webdataset opens: local paths, http(s) URLs or ``pipe:`` commands.
+    """
+
+    urls: list[str]
+    counts: list[int]
+
+    def __len__(self) -> int:
+        return sum(self.counts)
+
+
+Split = FileSplit | ArraySplit | ShardSplit
 
 
 @dataclass
@@ -105,4 +119,8 @@ def open_source(config: DataConfig) -> SourceData:
         from lightship.data.imagefolder import open_imagefolder
 
         return open_imagefolder(config)
-    raise DataError(f"unknown data source '{config.source}': use digits, cifar10 or imagefolder.")
+    if config.source == "shards":
+        from lightship.data.shardstream import open_shards
+
+        return open_shards(config)
+    raise DataError(f"unknown data source '{config.source}': use digits, cifar10, imagefolder or shards.")

@@ -35,7 +35,7 @@ def train_transform(config: AugmentConfig, image_size: int) -> v2.Compose:
         area = side * side / (image_size * image_size)
         # scale and ratio fixed so the erased rectangle is exactly side x side, as in BatchAugment.
         steps.append(v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0))
-    return v2.Compose(steps)
+    return v2.Compose(steps or [v2.Identity()])  # Compose refuses an empty list (all augmentation off)
 
 
 class _ImageDataset(Dataset):

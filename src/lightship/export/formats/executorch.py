@@ -14,7 +14,8 @@ from __future__ import annotations
 from ...errors import BundleError
 from . import Artifact, ArtifactFormat, ExportContext
 
-FORMAT = ArtifactFormat("executorch", "executorch", "fp32", "executorch")
+# No pip extra: installing executorch would not help until its resize kernel takes dynamic shapes.
+FORMAT = ArtifactFormat("executorch", "executorch", "fp32", None)
 
 
 def export(ctx: ExportContext) -> Artifact:
