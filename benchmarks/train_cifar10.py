@@ -5,6 +5,7 @@
 
 Part "full": ``lightship train --config configs/cifar10-fast.yaml`` in a subprocess with an empty decode
 cache, timed from the command's start to its exit (first decode, training and the TTA test included).
+Part "processes": one epoch with 1 process and with 2 DDP processes (gloo) on the CPU, images/s each.
 Part "overhead": the same net, batch size, precision, augmentation and data, trained for ``--epochs``
 by lightship (images/s from its summary.json) and by a hand-written loop in this script; prints the ratio.
 """
@@ -115,7 +116,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-root", type=Path, required=True, help="the unpacked cifar10-jpg folder")
-    parser.add_argument("--part", choices=["all", "full", "overhead"], default="all")
+    parser.add_argument("--part", choices=["all", "full", "overhead", "processes"], default="all")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of each overhead measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench")
     args = parser.parse_args()
@@ -141,6 +142,20 @@ def main() -> None:
             f"overhead: lightship {ours:.0f} images/s, plain PyTorch loop {plain:.0f} images/s, "
             f"ratio {ours / plain:.3f} (target >= 0.95)"
         )
+    if args.part in {"all", "processes"}:
+        # One epoch with 1 process, then 2 DDP processes (gloo) sharing the same cores.
+        with tempfile.TemporaryDirectory() as cache:
+            rates = {}
+            for n in (1, 2):
+                extra = ["--trainer.max_epochs", "1", "--tta", "0", "--trainer.accelerator", "cpu",
+                         "--trainer.devices", str(n)]
+                if n > 1:
+                    extra += ["--trainer.strategy", "ddp"]
+                _, summary = run_lightship(args.data_root, args.out / f"processes-{n}", Path(cache), extra)
+                rates[n] = summary["train_images_per_second"]
+        results.update(one_process_images_per_second=rates[1], two_processes_images_per_second=rates[2])
+        print(f"processes: 1 process {rates[1]:.0f} images/s, 2 DDP processes {rates[2]:.0f} images/s "
+              f"(ratio {rates[2] / rates[1]:.2f})")
     if args.part in {"all", "full"}:
         with tempfile.TemporaryDirectory() as cache:
             wall, summary = run_lightship(args.data_root, args.out / "full", Path(cache), [])
