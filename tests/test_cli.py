@@ -20,20 +20,17 @@ def _inspect(root: Path, strict: bool = False) -> int:
 
 def test_positional_list_takes_every_word_up_to_the_next_flag() -> None:
     argv = ["B", "a.png", "dir", "--top-k", "2", "--json"]
-    assert _normalise_argv(_predict, argv) == [
-        "B",
-        json.dumps(["a.png", "dir"]),
-        "--top_k",
-        "2",
-        "--json",
-        "true",
-    ]
+    expected = ["--bundle", "B", "--images", json.dumps(["a.png", "dir"]), "--top_k", "2", "--json", "true"]
+    assert _normalise_argv(_predict, argv) == expected
+
+
+def test_required_parameters_may_also_be_flags() -> None:
+    assert _normalise_argv(_predict, ["--images", '["x"]', "B"]) == ["--images", '["x"]', "--bundle", "B"]
 
 
 def test_bare_bool_flag_means_true_and_explicit_values_stay() -> None:
-    assert _normalise_argv(_inspect, ["R", "--strict"]) == ["R", "--strict", "true"]
-    assert _normalise_argv(_inspect, ["R", "--strict", "false"]) == ["R", "--strict", "false"]
-    assert _normalise_argv(_inspect, ["--strict", "R"]) == ["--strict", "true", "R"]
+    assert _normalise_argv(_inspect, ["R", "--strict"]) == ["--root", "R", "--strict", "true"]
+    assert _normalise_argv(_inspect, ["R", "--strict", "false"]) == ["--root", "R", "--strict", "false"]
 
 
 @pytest.mark.parametrize("name", ["train", "tune lr", *COMMANDS])

@@ -183,16 +183,18 @@ def _pct(value: float | None) -> str:
 
 
 def _normalise_argv(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
-    """Make the command line read as users write it, before jsonargparse sees it.
+    """Make the command line read as users write it, before jsonargparse sees it (all as ``--name value``).
 
+    - required parameters may come as positional words, in order, or as flags (``web BUNDLE --out SITE``);
+    - a positional ``list`` parameter takes every word up to the next flag (``predict BUNDLE a.png b.png``);
     - ``--top-k`` means ``--top_k`` (flag names use underscores in the signature);
-    - ``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value);
-    - a positional ``list`` parameter takes every word up to the next flag (``predict BUNDLE a.png b.png``).
+    - ``--strict`` alone means ``--strict true`` for a bool parameter (jsonargparse wants a value).
     """
     params = list(inspect.signature(fn).parameters.values())
     bools = {f"--{p.name}" for p in params if p.annotation in (bool, "bool")}
-    positional = [p for p in params if p.default is inspect.Parameter.empty]
     words = [_underscored(arg) for arg in argv]
+    given = {w.partition("=")[0] for w in words if w.startswith("--")}
+    positional = [p for p in params if p.default is inspect.Parameter.empty and f"--{p.name}" not in given]
     out: list[str] = []
     i = position = 0
     while i < len(words):
@@ -207,15 +209,19 @@ def _normalise_argv(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:
                 i += 1
             i += 1
             continue
-        param = positional[position] if position < len(positional) else None
+        if position >= len(positional):
+            out.append(arg)  # jsonargparse reports the unexpected word
+            i += 1
+            continue
+        param = positional[position]
         position += 1
         end = i + 1
-        if param is not None and str(param.annotation).startswith("list"):
+        if str(param.annotation).startswith("list"):
             while end < len(words) and not words[end].startswith("--"):
                 end += 1
-            out.append(json.dumps(words[i:end]))
+            out += [f"--{param.name}", json.dumps(words[i:end])]
         else:
-            out.append(arg)
+            out += [f"--{param.name}", arg]
         i = end
     return out
 
@@ -235,7 +241,7 @@ def _function_command(name: str, argv: Sequence[str]) -> int:
         prog=f"lightship {name}", description=(fn.__doc__ or "").split("\n")[0], exit_on_error=False
     )
     parser.add_argument("--config", action=ActionConfigFile)
-    parser.add_function_arguments(fn, as_positional=True)
+    parser.add_function_arguments(fn)
     cfg = parser.parse_args(_normalise_argv(fn, argv))
     cfg.pop("config", None)
     init = parser.instantiate_classes(cfg)
