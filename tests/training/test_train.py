@@ -226,3 +226,13 @@ def test_nan_loss_from_the_cli_exits_1_with_the_message(
     )
     assert code == 1
     assert "loss is" in capsys.readouterr().err
+
+
+def test_compiled_training_keeps_plain_checkpoint_keys(tmp_path: Path) -> None:
+    cfg = digits_config(tmp_path / "run", epochs=1, cache=tmp_path / "cache")
+    cfg.model.compile = True
+    summary = train(cfg).summary
+    assert summary["test_acc"] > 0.3
+    keys = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    assert "model.net.whiten.weight" in keys and not any("_orig_mod" in k for k in keys)
+    load_classifier(tmp_path / "run")  # loads into a plain, uncompiled model

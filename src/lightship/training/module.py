@@ -25,13 +25,12 @@ class ClassifierModule(L.LightningModule):
     :func:`~lightship.training.checkpoint.load_classifier` rebuild the model from the checkpoint alone.
     """
 
-    def __init__(self, lightship: dict[str, Any], optim: dict[str, Any], tta: int = 0, compile: bool = False):
+    def __init__(self, lightship: dict[str, Any], optim: dict[str, Any], tta: int = 0):
         super().__init__()
         self.save_hyperparameters()
         self.meta = ModelMeta(**lightship)
         self.optim = OptimConfig(**optim)
         self.model = self.meta.build()
-        self._forward_net = torch.compile(self.model.net) if compile else self.model.net
         self.criterion = nn.CrossEntropyLoss(label_smoothing=self.optim.label_smoothing)
         n = self.meta.num_classes
         self.train_acc = MulticlassAccuracy(n, average="micro")
@@ -41,12 +40,12 @@ class ClassifierModule(L.LightningModule):
 
     @classmethod
     def create(
-        cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0, compile: bool = False
+        cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0
     ) -> ClassifierModule:
-        return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta, compile=compile)
+        return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self._forward_net(self.model.preprocess(pixels))
+        return self.model(pixels)
 
     @torch.no_grad()
     def data_init(self, pixels: torch.Tensor) -> None:
@@ -86,10 +85,10 @@ class ClassifierModule(L.LightningModule):
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         pixels, labels = batch
         x = self.model.preprocess(pixels)
-        logits = self._forward_net(x)
+        logits = self.model.net(x)
         self.test_acc_plain(logits, labels)
         if self.hparams.tta:
-            logits = tta_logits(self._forward_net, x, self.hparams.tta)
+            logits = tta_logits(self.model.net, x, self.hparams.tta)
         self.test_acc(logits, labels)
         self.log("test/acc", self.test_acc, on_epoch=True, batch_size=len(labels))
         self.log("test/acc_no_tta", self.test_acc_plain, on_epoch=True, batch_size=len(labels))

@@ -105,7 +105,7 @@ def prepare(config: TrainConfig) -> tuple[ImageDataModule, ModelMeta, Classifier
         std=list(datamodule.std),
         model_kwargs=dict(config.model.kwargs),
     )
-    module = ClassifierModule.create(meta, config.optim, tta=config.tta, compile=config.model.compile)
+    module = ClassifierModule.create(meta, config.optim, tta=config.tta)
     if config.model.weights:
         load_pretrained(module.model.net, Path(config.model.weights))
     module.data_init(datamodule.sample_train_images(5000))
@@ -170,6 +170,8 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     except (ValueError, MisconfigurationException) as exc:  # e.g. fsdp without a GPU, devices=3 on 2 GPUs
         raise LightshipError(f"invalid --trainer settings: {exc}") from exc
     fit_started = time.perf_counter()
+    if config.model.compile:  # in place: the parameter names (and so checkpoints) stay those of the plain net
+        module.model.net.compile()
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last_ckpt) if resume else None)
     train_seconds = time.perf_counter() - fit_started
     val_acc = _scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
