@@ -39,9 +39,7 @@ class ClassifierModule(L.LightningModule):
         self.test_acc_plain = MulticlassAccuracy(n, average="micro")
 
     @classmethod
-    def create(
-        cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0
-    ) -> ClassifierModule:
+    def create(cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0) -> ClassifierModule:
         return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
