@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -113,7 +115,8 @@ def free_port() -> int:
 
 
 def start(spec: ServerSpec, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(spec.command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    # Own process group: LitServe starts worker processes that must go down with the server.
+    process = subprocess.Popen(spec.command, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -125,17 +128,19 @@ def start(spec: ServerSpec, port: int, log: Path) -> subprocess.Popen:
         except OSError:
             pass
         time.sleep(0.2)
-    process.kill()
+    stop(process)
     raise RuntimeError(f"{spec.name} did not become ready; see {log}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
+    """SIGTERM the server's whole process group, SIGKILL what is left after 30 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 # --------------------------------------------------------------------------- requests
