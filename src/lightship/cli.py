@@ -237,8 +237,15 @@ def _underscored(arg: str) -> str:
 def _function_command(name: str, argv: Sequence[str]) -> int:
     module, attr = COMMANDS[name]
     fn: Callable[..., int] = getattr(importlib.import_module(module), attr)
+    required = [p for p in inspect.signature(fn).parameters.values() if p.default is inspect.Parameter.empty]
+    words = [p.name.upper() + ("..." if str(p.annotation).startswith("list") else "") for p in required]
     parser = ArgumentParser(
-        prog=f"lightship {name}", description=(fn.__doc__ or "").split("\n")[0], exit_on_error=False
+        prog=f"lightship {name}",
+        usage=f"lightship {name} {' '.join(words)} [--option value ...]  (or --{required[0].name} ... as flags)"
+        if required
+        else None,
+        description=(fn.__doc__ or "").split("\n")[0],
+        exit_on_error=False,
     )
     parser.add_argument("--config", action=ActionConfigFile)
     parser.add_function_arguments(fn)
