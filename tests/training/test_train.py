@@ -124,7 +124,6 @@ def test_sigkill_mid_run_then_resume_finishes_with_the_same_global_step(tmp_path
     assert proc.returncode == -signal.SIGKILL, "training finished before it could be killed"
     assert not (run / "summary.json").exists()
     torch.load(last, weights_only=True)  # the checkpoint left behind is whole
-    assert not list((run / "checkpoints").glob("*.tmp")) or True  # a temp file may remain; never the target
 
     done = subprocess.run(
         [
