@@ -6,6 +6,8 @@
 Part "full": ``lightship train --config configs/cifar10-fast.yaml`` in a subprocess with an empty decode
 cache, timed from the command's start to its exit (first decode, training and the TTA test included).
 Part "processes": one epoch with 1 process and with 2 DDP processes (gloo) on the CPU, images/s each.
+Part "batch": the bare training step (forward, backward, Muon/SGD step; bf16 autocast) at several batch sizes,
+images/s each: why the config trains with batches of 1000 on a CPU.
 Part "overhead": the same net, batch size, precision, augmentation and data, trained for ``--epochs``
 by lightship (images/s from its summary.json) and by a hand-written loop in this script; prints the ratio.
 """
@@ -55,7 +57,7 @@ def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) 
     from lightship.data import DataConfig, InMemoryLoader, load_split
     from lightship.data.config import AugmentConfig
     from lightship.training import ClassifierModule, ModelMeta, OptimConfig
-    from lightship.training.module import lr_factor
+    from lightship.training.module import build_optimizer, lr_factor
 
     raw = yaml.safe_load(CONFIG.read_text())
     data_cfg = DataConfig(
@@ -77,19 +79,7 @@ def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) 
     loader = InMemoryLoader(
         train.images, train.labels, data_cfg.batch_size, train=True, augment=data_cfg.augment, seed=0
     )
-    groups = [
-        {
-            "params": [p for n, p in net.named_parameters() if "norm" in n and p.requires_grad],
-            "lr": optim.lr * optim.norm_lr_scale,
-            "weight_decay": optim.weight_decay / optim.norm_lr_scale,
-        },
-        {
-            "params": [p for n, p in net.named_parameters() if "norm" not in n and p.requires_grad],
-            "lr": optim.lr,
-            "weight_decay": optim.weight_decay,
-        },
-    ]
-    opt = torch.optim.SGD(groups, momentum=optim.momentum, nesterov=True)
+    opt = build_optimizer(model, optim)
     total = epochs * len(loader)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(optim, s, total))
     criterion = torch.nn.CrossEntropyLoss(label_smoothing=optim.label_smoothing)
@@ -111,17 +101,56 @@ def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) 
     return images / seconds
 
 
+def step_images_per_second(batch_size: int, steps: int = 4) -> float:
+    """The config's model and optimiser stepping on random uint8 images (the cost does not depend on pixels)."""
+    import yaml
+
+    from lightship.training import ClassifierModule, ModelMeta, OptimConfig
+    from lightship.training.module import build_optimizer
+
+    raw = yaml.safe_load(CONFIG.read_text())
+    optim = OptimConfig(**raw["optim"])
+    meta = ModelMeta("airbench", 10, [str(i) for i in range(10)], 32, raw["data"]["mean"], raw["data"]["std"])
+    module = ClassifierModule.create(meta, optim)
+    generator = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (batch_size, 32, 32, 3), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (batch_size,), generator=generator)
+    module.data_init(pixels)
+    model, opt = module.model.train(), build_optimizer(module.model, optim)
+    criterion = torch.nn.CrossEntropyLoss(label_smoothing=optim.label_smoothing)
+
+    def step() -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = criterion(model(pixels), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):  # oneDNN picks and caches its kernels on the first calls
+        step()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch_size * steps / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-root", type=Path, required=True, help="the unpacked cifar10-jpg folder")
-    parser.add_argument("--part", choices=["all", "full", "overhead", "processes"], default="all")
+    parser.add_argument("--part", choices=["all", "full", "batch", "overhead", "processes"], default="all")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of each overhead measurement")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the full run")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     results: dict[str, float] = {}
+    if args.part in {"all", "batch"}:
+        for batch_size in (250, 500, 1000, 2000):
+            rate = step_images_per_second(batch_size, steps=max(2, 4000 // batch_size))
+            results[f"step_images_per_second_batch_{batch_size}"] = round(rate, 1)
+            print(f"batch {batch_size}: {rate:.0f} images/s (bare training step)")
     if args.part in {"all", "overhead"}:
         with tempfile.TemporaryDirectory() as cache:
             cache_dir = Path(cache)
@@ -158,7 +187,9 @@ def main() -> None:
               f"(ratio {rates[2] / rates[1]:.2f})")
     if args.part in {"all", "full"}:
         with tempfile.TemporaryDirectory() as cache:
-            wall, summary = run_lightship(args.data_root, args.out / "full", Path(cache), [])
+            wall, summary = run_lightship(
+                args.data_root, args.out / "full", Path(cache), ["--seed", str(args.seed)]
+            )
         results.update(
             full_wall_seconds=round(wall, 1),
             test_acc=summary["test_acc"],

@@ -35,3 +35,4 @@ def test_tta_levels_average_mirrored_and_shifted_views() -> None:
     assert torch.allclose(mirror, 0.5 * net(x) + 0.5 * net(x.flip(-1)))
     full = tta_logits(net, x, 2)
     assert full.shape == (2, 5) and not torch.allclose(full, mirror)
+    torch.testing.assert_close(tta_logits(net, x, 2, plain=net(x)), full)

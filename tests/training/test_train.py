@@ -70,6 +70,21 @@ def test_short_training_on_digits_reaches_90_percent_and_writes_the_run_folder(t
     assert meta.model == "airbench" and abs(acc - summary["test_acc"]) < 0.02
 
 
+def test_muon_recipe_trains_through_lightning_and_a_mid_epoch_stop_counts_half_epochs(tmp_path: Path) -> None:
+    """The CIFAR recipe's optimiser (Muon for filters, SGD for the rest) and its ``max_steps`` stop."""
+    cfg = digits_config(tmp_path / "run", epochs=10, cache=tmp_path / "cache")
+    cfg.optim = OptimConfig(
+        optimizer="muon", muon_lr=0.1, lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, final_factor=0.0
+    )
+    train_images = len(load_split(DataConfig(source="digits", cache_dir=tmp_path / "cache"), "train").labels)
+    steps_per_epoch = train_images // 64
+    cfg.trainer["max_steps"] = steps_per_epoch * 6 + steps_per_epoch // 2
+    summary = train(cfg).summary
+    assert summary["global_step"] == cfg.trainer["max_steps"]
+    assert summary["epochs"] == round(cfg.trainer["max_steps"] / steps_per_epoch, 2) and 6 < summary["epochs"] < 7
+    assert summary["test_acc"] >= 0.90
+
+
 def test_resume_continues_to_the_same_global_step(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     whole = train(digits_config(tmp_path / "whole", epochs=3, cache=cache)).summary

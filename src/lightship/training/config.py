@@ -30,15 +30,22 @@ class ModelConfig:
 class OptimConfig:
     """Optimiser, schedule and regularisation: the record recipes' knobs."""
 
-    optimizer: Literal["sgd", "adamw"] = "sgd"
+    optimizer: Literal["sgd", "adamw", "muon"] = "sgd"
+    """``muon``: Muon for conv filters (meant for nets with a norm layer after each conv, like airbench
+    and ResNets), SGD-Nesterov for the rest; see :mod:`lightship.training.muon`."""
     lr: float = 0.1
-    """Learning rate for a mean-reduced loss."""
+    """Learning rate for a mean-reduced loss (with ``muon``: of the non-filter parameters)."""
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
     norm_lr_scale: float = 1.0
     """Learning-rate multiplier for normalisation-layer parameters (airbench's BN-bias scaling: 64). Their
-    weight decay is divided by the same factor, so the decay per step is unchanged."""
+    weight decay is divided by the same factor, so the decay per step is unchanged. With ``muon`` it applies
+    to every 1-D parameter (biases too)."""
+    muon_lr: float = 0.24
+    """Muon's step for conv filters, which it keeps at a fixed norm (so no weight decay, and the loss's
+    scale does not matter)."""
+    muon_momentum: float = 0.6
     label_smoothing: float = 0.0
     schedule: Literal["linear", "cosine", "constant"] = "linear"
     warmup_fraction: float = 0.0

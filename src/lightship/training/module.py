@@ -13,6 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from .checkpoint import ModelMeta
 from .config import OptimConfig
+from .muon import MuonSGD
 from .tta import tta_logits
 
 _NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
@@ -86,33 +87,44 @@ class ClassifierModule(L.LightningModule):
         logits = self.model.net(x)
         self.test_acc_plain(logits, labels)
         if self.hparams.tta:
-            logits = tta_logits(self.model.net, x, self.hparams.tta)
+            logits = tta_logits(self.model.net, x, self.hparams.tta, plain=logits)
         self.test_acc(logits, labels)
         self.log("test/acc", self.test_acc, on_epoch=True, batch_size=len(labels))
         self.log("test/acc_no_tta", self.test_acc_plain, on_epoch=True, batch_size=len(labels))
 
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.optim
-        norm_ids = {
-            id(p) for m in self.model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters()
-        }
-        # Parameters a model freezes later (airbench's whitening bias) still require grad here, at build time.
-        trainable = [p for p in self.model.parameters() if p.requires_grad]
-        norm = [p for p in trainable if id(p) in norm_ids]
-        other = [p for p in trainable if id(p) not in norm_ids]
-        scale = cfg.norm_lr_scale
-        groups = [
-            {"params": norm, "lr": cfg.lr * scale, "weight_decay": cfg.weight_decay / scale},
-            {"params": other, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-        ]
-        groups = [g for g in groups if g["params"]]
-        if cfg.optimizer == "sgd":
-            opt = torch.optim.SGD(groups, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
-        else:
-            opt = torch.optim.AdamW(groups)
+        opt = build_optimizer(self.model, cfg)
         total = max(1, int(self.trainer.estimated_stepping_batches))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(cfg, step, total))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer:
+    """The optimiser of ``cfg`` over ``model``'s trainable parameters, grouped for the record recipes:
+    normalisation parameters (with Muon: all 1-D parameters) at ``lr x norm_lr_scale``, conv filters on
+    Muon when asked, the rest at ``lr``."""
+    norm_ids = {id(p) for m in model.modules() if isinstance(m, _NORM_LAYERS) for p in m.parameters()}
+    muon = cfg.optimizer == "muon"
+    # Parameters a model freezes later (airbench's whitening bias) still require grad here, at build time.
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    filters = [p for p in trainable if muon and p.ndim == 4]
+    norm = [p for p in trainable if id(p) in norm_ids or (muon and p.ndim == 1)]
+    taken = {id(p) for p in filters + norm}
+    other = [p for p in trainable if id(p) not in taken]
+    scale = cfg.norm_lr_scale
+    groups = [
+        {"params": norm, "lr": cfg.lr * scale, "weight_decay": cfg.weight_decay / scale},
+        {"params": other, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+    ]
+    if muon:
+        groups.append({"params": filters, "lr": cfg.muon_lr, "momentum": cfg.muon_momentum, "muon": True})
+    groups = [g for g in groups if g["params"]]
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups)
+    if muon:
+        return MuonSGD(groups, momentum=cfg.momentum)
+    return torch.optim.SGD(groups, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
 
 
 def lr_factor(cfg: OptimConfig, step: int, total: int) -> float:

@@ -11,6 +11,7 @@ RUN_DIR/
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -191,7 +192,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         "tta": config.tta,
         "val_acc": val_acc,
         "best_val_acc": _scalar(trainer.checkpoint_callback.best_model_score),
-        "epochs": trainer.current_epoch,
+        "epochs": _epochs_trained(trainer),
         "global_step": trainer.global_step,
         "train_seconds": round(train_seconds, 3),
         "wall_seconds": round(time.perf_counter() - started, 3),
@@ -210,6 +211,16 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
             plot_curves(run_dir / "metrics.csv", run_dir / "curves.png")
         _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2))
     return RunResult(run_dir=run_dir, summary=summary)
+
+
+def _epochs_trained(trainer: L.Trainer) -> float:
+    """Epochs as a number of passes: 10.5 for a run that ``--trainer.max_steps`` stopped mid-epoch (Lightning's
+    ``current_epoch`` would say 11)."""
+    batches = trainer.num_training_batches
+    if not math.isfinite(batches) or batches <= 0:
+        return trainer.current_epoch
+    steps_per_epoch = math.ceil(batches / trainer.accumulate_grad_batches)
+    return round(trainer.global_step / steps_per_epoch, 2)
 
 
 def _scalar(value: Any) -> float | None:
