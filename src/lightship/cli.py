@@ -140,7 +140,7 @@ def train_command(argv: Sequence[str]) -> int:
         f"[bold green]done[/] run folder: [bold]{result.run_dir}[/]\n"
         f"  test accuracy {_pct(s['test_acc'])} (no TTA {_pct(s['test_acc_no_tta'])}), "
         f"val accuracy {_pct(s['val_acc'])}\n"
-        f"  {s['epochs']} epochs, {s['global_step']} steps, {s['train_images_per_second']:.0f} images/s, "
+        f"  {s['epochs']:g} epochs, {s['global_step']} steps, {s['train_images_per_second']:.0f} images/s, "
         f"wall {s['wall_seconds']:.1f} s\n"
         f"  checkpoints: {s['checkpoints']['best']}\n  summary: {result.run_dir / 'summary.json'}"
     )
