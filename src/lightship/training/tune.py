@@ -14,6 +14,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.tuner import Tuner
 
+from ..errors import LightshipError
 from .config import TrainConfig
 from .run import prepare
 
@@ -43,6 +44,12 @@ def find_lr(
     During the test every parameter group gets the same lr (Lightning's finder); the suggestion is for
     ``optim.lr``, to which ``optim.norm_lr_scale`` still applies.
     """
+    if config.optim.optimizer == "muon":
+        raise LightshipError(
+            "tune lr sweeps one learning rate over every parameter group, but with --optim.optimizer muon the "
+            "conv filters' step (--optim.muon_lr) is on another scale; run the range test with "
+            "--optim.optimizer sgd, and compare muon_lr values with short runs (--trainer.max_epochs)"
+        )
     datamodule, _, module = prepare(config)
     out.mkdir(parents=True, exist_ok=True)
     trainer = _trainer(config, out, num_training, len(datamodule.train_dataloader()))
