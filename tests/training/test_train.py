@@ -101,6 +101,32 @@ def test_resume_continues_to_the_same_global_step(tmp_path: Path) -> None:
     assert epochs == {"0", "1", "2"}
 
 
+class _StopAfterFirstEpoch(L.Callback):
+    """An interruption after the first epoch's checkpoint, with the schedule of the whole run."""
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        trainer.should_stop = trainer.current_epoch == 0
+
+
+def test_interrupted_muon_run_resumes_to_bit_identical_weights(tmp_path: Path) -> None:
+    """Optimiser (Muon and SGD momentum), schedule, data order and augmentation all continue exactly."""
+
+    def config(out: str) -> TrainConfig:
+        cfg = digits_config(tmp_path / out, epochs=3, cache=tmp_path / "cache")
+        cfg.optim = OptimConfig(optimizer="muon", muon_lr=0.1, lr=0.2, norm_lr_scale=4.0, final_factor=0.0)
+        return cfg
+
+    train(config("whole"))
+    train(config("part"), callbacks=[_StopAfterFirstEpoch()])
+    train(config("part"), resume=tmp_path / "part")
+    whole, resumed = (
+        torch.load(tmp_path / run / "checkpoints" / "last.ckpt", weights_only=True) for run in ("whole", "part")
+    )
+    assert resumed["global_step"] == whole["global_step"] > 0
+    for name, tensor in whole["state_dict"].items():
+        assert torch.equal(tensor, resumed["state_dict"][name]), name
+
+
 def test_resume_with_another_model_is_refused_naming_both(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     train(digits_config(tmp_path / "run", epochs=1, cache=cache))
