@@ -213,6 +213,9 @@ def test_cli_errors_exit_nonzero_and_say_what_to_do(
         == 2
     )
     assert "Did you mean" in capsys.readouterr().err
+    muon_fsdp = ["--optim.optimizer", "muon", "--trainer.strategy", "fsdp", "--out", str(tmp_path / "r3")]
+    assert main(["train", "--config", str(DIGITS), *muon_fsdp]) == 2
+    assert "--trainer.strategy ddp" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("data:\n  sourse: digits\n")
     assert main(["train", "--config", str(bad)]) == 2

@@ -153,6 +153,11 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         speed,
     ]
     trainer_kwargs = {"precision": "32-true", "max_epochs": 10, **config.trainer}
+    if config.optim.optimizer == "muon" and "fsdp" in str(trainer_kwargs.get("strategy", "")).lower():
+        raise LightshipError(
+            "--optim.optimizer muon orthogonalises whole conv filters, which FSDP shards across devices; use "
+            "--trainer.strategy ddp, or an SGD/AdamW recipe with FSDP"
+        )
     if trainer_kwargs.get("enable_progress_bar", True):
         all_callbacks.append(RichProgressBar(leave=True))
     if config.optim.lookahead:
