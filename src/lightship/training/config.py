@@ -46,6 +46,7 @@ class OptimConfig:
     """Muon's step for conv filters, which it keeps at a fixed norm (so no weight decay, and the loss's
     scale does not matter)."""
     muon_momentum: float = 0.6
+    """Muon's momentum (Nesterov); the other groups use ``momentum``, always Nesterov with ``muon``."""
     label_smoothing: float = 0.0
     schedule: Literal["linear", "cosine", "constant"] = "linear"
     warmup_fraction: float = 0.0
