@@ -43,7 +43,7 @@ async function predict(bundlePath, images, k) {
   for await (const path of expand(images, new Set(limits.imageExtensions))) {
     let image;
     try {
-      image = await decodeImage(path);
+      image = await decodeImage(path, { maxPixels: limits.maxPixels });
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       process.stderr.write(`skipped ${path}: ${error.message}\n`);

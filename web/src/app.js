@@ -3,13 +3,14 @@ import { BundleError, bundleFromFiles, bundleFromUrl } from './bundle.js';
 import { topK } from './bundle-core.js';
 import { cameraAvailable, captureFrame, startCamera } from './camera.js';
 import { DecodeError, decodeFile } from './decode.js';
-import { Model } from './model.js';
+import { Model, backendOrder } from './model.js';
 import { errorCard, predictionCard } from './results.js';
 import { registerOffline } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 let model = null;
+let limits = null;
 let queue = Promise.resolve();
 
 function setStatus(state, text = state) {
@@ -23,13 +24,22 @@ function showBundleError(message) {
   $('bundle-error').hidden = false;
 }
 
-async function useBundle(loading) {
+/** Formats a backend prefers over the manifest's order: WebGPU runs the fp16 ONNX model when there is one. */
+const PREFER = { webgpu: ['onnx-fp16'], wasm: [] };
+
+/** `load(prefer)` reads the bundle's manifest and its artifact (bundle.js). */
+async function useBundle(load) {
   setStatus('loading', 'loading');
   $('bundle-error').hidden = true;
   try {
-    const { manifest, model: bytes } = await loading;
-    const options = { backend: params.get('backend'), threads: Number(params.get('threads')) || undefined };
-    model = await Model.create(bytes, manifest.labels, options);
+    const backends = await backendOrder(params.get('backend'));
+    const first = await load(PREFER[backends[0]]);
+    const { manifest } = first;
+    limits = first.limits;
+    const reusable = (backend) => backend === backends[0] || !PREFER.webgpu.includes(first.artifact.format);
+    const artifacts = async (backend) => (reusable(backend) ? first : await load(PREFER[backend])).model;
+    const threads = Number(params.get('threads')) || undefined;
+    model = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;
     $('model-info').textContent = model.description;
     for (const id of ['files', 'camera-start']) $(id).disabled = false;
@@ -43,9 +53,9 @@ async function useBundle(loading) {
 async function classify(file) {
   const k = Math.max(1, Math.min(Number($('top-k').value) || 3, model.labels.length));
   try {
-    const image = await decodeFile(file);
+    const image = await decodeFile(file, { maxPixels: limits.maxPixels });
     const { probs, ms } = await model.classify(image);
-    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image);
+    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, probs);
   } catch (error) {
     const reason = error instanceof DecodeError ? error.message : `inference failed: ${error.message ?? error}`;
     return errorCard(file.name, reason);
@@ -76,7 +86,10 @@ function wireInputs() {
     if (model) enqueue(Array.from(event.dataTransfer.files));
   });
   $('clear').addEventListener('click', () => $('results').replaceChildren());
-  $('bundle-files').addEventListener('change', (event) => useBundle(bundleFromFiles(event.target.files)));
+  $('bundle-files').addEventListener('change', (event) => {
+    const files = event.target.files;
+    useBundle((prefer) => bundleFromFiles(files, prefer));
+  });
 }
 
 function wireCamera() {
@@ -99,7 +112,10 @@ function wireCamera() {
   });
 }
 
+// The page's own decoder, for tests and debugging (web/tools/browser.mjs --pixels compares it with Python).
+globalThis.lightship = { decodeFile };
 wireInputs();
 wireCamera();
 registerOffline();
-useBundle(bundleFromUrl(new URL(params.get('bundle') ?? 'bundle/', location.href)));
+const bundleUrl = new URL(params.get('bundle') ?? 'bundle/', location.href);
+useBundle((prefer) => bundleFromUrl(bundleUrl, prefer));

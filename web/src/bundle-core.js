@@ -30,9 +30,12 @@ export function limitsOf(manifest) {
   return { maxPixels: limits.max_pixels, imageExtensions: limits.image_extensions };
 }
 
-/** The first artifact of the manifest's preference that ONNX Runtime runs, or undefined. */
-export function chooseArtifact(manifest) {
-  const preference = manifest.runtime_preference ?? SCHEMA1_PREFERENCE;
+/**
+ * The first artifact of the manifest's preference that ONNX Runtime runs, or undefined; formats in `prefer`
+ * come first when the bundle has them (the web app runs onnx-fp16 on WebGPU).
+ */
+export function chooseArtifact(manifest, prefer = []) {
+  const preference = [...prefer, ...(manifest.runtime_preference ?? SCHEMA1_PREFERENCE)];
   const artifacts = manifest.artifacts ?? [];
   return preference
     .map((format) => artifacts.find((a) => a.format === format && a.runtime === RUNTIME))
@@ -43,7 +46,7 @@ export function chooseArtifact(manifest) {
  * Parse and check manifest.json text from `where`: {manifest, artifact, limits, notice}. `notice` says what
  * a schema 1 manifest lacks (null for schema 2). BundleError says what is wrong otherwise.
  */
-export function parseManifest(text, where) {
+export function parseManifest(text, where, prefer = []) {
   let manifest;
   try {
     manifest = JSON.parse(text);
@@ -54,7 +57,7 @@ export function parseManifest(text, where) {
     throw new BundleError(
       `${where} has schema_version ${manifest?.schema_version}; this reader reads ${SCHEMA_VERSIONS.join(', ')}`);
   }
-  const artifact = chooseArtifact(manifest);
+  const artifact = chooseArtifact(manifest, prefer);
   if (!artifact) {
     throw new BundleError('the bundle has no ONNX artifact; export it with lightship export --formats onnx');
   }

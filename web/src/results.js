@@ -18,10 +18,11 @@ function card(name, thumbnailUrl) {
   return { item, body };
 }
 
-/** A card with the prediction; `top` is [{label, score}], best first. */
-export function predictionCard(name, thumbnailUrl, top, ms, size) {
+/** A card with the prediction; `top` is [{label, score}], best first; `probs` every class's probability. */
+export function predictionCard(name, thumbnailUrl, top, ms, size, probs) {
   const { item, body } = card(name, thumbnailUrl);
-  Object.assign(item.dataset, { testid: 'prediction', label: top[0].label, score: String(top[0].score), ms: String(ms) });
+  Object.assign(item.dataset, { testid: 'prediction', label: top[0].label, score: String(top[0].score), ms: String(ms),
+    probs: JSON.stringify(Array.from(probs)) });
   const list = element('ol', { class: 'classes', 'aria-label': `top ${top.length} classes for ${name}` });
   for (const { label, score } of top) {
     const row = element('li', { class: 'class' });

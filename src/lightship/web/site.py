@@ -19,6 +19,8 @@ REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
 #: preference, the same choice web/src/bundle-core.js makes.
 WEB_RUNTIME = "onnxruntime"
+#: Also copied when the bundle has it: the page runs it on WebGPU (web/src/app.js).
+WEBGPU_FORMAT = "onnx-fp16"
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -42,12 +44,16 @@ def web_dist() -> Path:
     return dist
 
 
-def _web_artifact(bundle: Path) -> dict:
-    for artifact in preferred_artifacts(read_manifest(bundle)):
-        if artifact["runtime"] == WEB_RUNTIME:
-            check_files(bundle, artifact["files"])
-            return artifact
-    raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
+def _web_artifacts(bundle: Path) -> list[dict]:
+    """The artifact the page runs on WebAssembly, and the fp16 one for WebGPU when the bundle has it."""
+    manifest = read_manifest(bundle)
+    wasm = next((a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME), None)
+    if wasm is None:
+        raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
+    webgpu = [a for a in manifest["artifacts"] if a["format"] == WEBGPU_FORMAT and a is not wasm]
+    for artifact in [wasm, *webgpu]:
+        check_files(bundle, artifact["files"])
+    return [wasm, *webgpu]
 
 
 def _offline_listing(site: Path) -> dict:
@@ -77,11 +83,11 @@ def build_site(bundle: Path, out: Path) -> Path:
     """
     bundle, out = Path(bundle), Path(out)
     dist = web_dist()
-    artifact = _web_artifact(bundle)
+    artifacts = _web_artifacts(bundle)
     _check_replaceable(out)
     with staging_dir(out) as tmp:
         shutil.copytree(dist, tmp, dirs_exist_ok=True)
-        for record in artifact["files"]:
+        for record in (record for artifact in artifacts for record in artifact["files"]):
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
