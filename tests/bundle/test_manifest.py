@@ -34,7 +34,8 @@ def _edit(bundle: Path, into: Path, change) -> Path:
 def test_schema_2_records_the_preference_and_the_limits(bundle):
     manifest = read_manifest(bundle)
     assert manifest["schema_version"] == 2
-    assert manifest["runtime_preference"] == list(FORMATS)  # the format table's order
+    exported = [a["format"] for a in manifest["artifacts"]]
+    assert manifest["runtime_preference"] == [n for n in FORMATS if n in exported and FORMATS[n].auto]
     assert manifest["limits"] == {"max_pixels": MAX_PIXELS, "image_extensions": sorted(IMAGE_EXTENSIONS)}
 
 

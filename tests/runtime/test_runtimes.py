@@ -3,35 +3,25 @@ trained digits bundle and matches the eager model on images of odd sizes, the re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-from sklearn.datasets import load_digits
 
 import lightship
 from lightship.bundle.reference import load_reference
+from lightship.errors import BundleError
+from lightship.export.formats import FORMATS
 from lightship.images import decode_image
 from lightship.models import InferenceWrapper
-from lightship.runtime.backends import RUNTIMES
+from lightship.runtime.backends import RUNTIMES, ImageTooLargeError
 
+from ..conftest import odd_images, require_format
 
-def odd_images() -> list:
-    """Digits 0-9 upscaled to sizes the model was not trained on, plus gray, RGBA and extreme shapes."""
-    digits = load_digits()
-    images: list = []
-    for label, size in zip(range(10), [(37, 23), (9, 61), (5, 5), (120, 80), (33, 33)] * 2, strict=True):
-        pixels = (digits.images[list(digits.target).index(label)] * (255 / 16)).astype(np.uint8)
-        images.append(Image.fromarray(pixels, mode="L").resize(size, Image.Resampling.BILINEAR))
-    rng = np.random.default_rng(1)
-    images += [
-        Image.fromarray(rng.integers(0, 256, (20, 50, 4), dtype=np.uint8), mode="RGBA"),
-        rng.integers(0, 256, (1, 1, 3), dtype=np.uint8),
-        rng.integers(0, 256, (20, 3000, 3), dtype=np.uint8),
-    ]
-    return images
+#: The first format (table order) of each runtime: the artifact ``load(runtime=...)`` picks.
+FORMATS_OF = {FORMATS[name].runtime: name for name in reversed(FORMATS.names())}
 
 
 def eager(bundle: Path, images: list) -> np.ndarray:
@@ -42,10 +32,26 @@ def eager(bundle: Path, images: list) -> np.ndarray:
 
 @pytest.mark.parametrize("runtime", ["auto", *RUNTIMES.names()])
 def test_every_runtime_matches_eager_on_odd_sized_images(digits_bundle, runtime):
+    """Images within the artifact's largest input (if it states one) match eager; larger ones are refused
+    naming the artifact, its bound and the image's size. A runtime that cannot run on this platform says so."""
+    if runtime != "auto":
+        artifact = require_format(digits_bundle, FORMATS_OF[runtime])
+        reason = RUNTIMES[runtime].unavailable_reason(runtime)
+        if reason is not None:
+            with pytest.raises(BundleError, match=f"{artifact['format']} artifact .* {re.escape(reason)}"):
+                lightship.load(digits_bundle, runtime=runtime)
+            return
     predictor = lightship.load(digits_bundle, runtime=runtime, threads=1)
     if runtime != "auto":
         assert predictor.runtime == runtime
-    images = odd_images()
+    bound = predictor.artifact.get("max_input", {"height": 1 << 30, "width": 1 << 30})
+    images = [decode_image(image) for image in odd_images()]
+    fits = [image.shape[0] <= bound["height"] and image.shape[1] <= bound["width"] for image in images]
+    for image in (image for image, fit in zip(images, fits, strict=True) if not fit):
+        size = rf"{image.shape[0]}x{image.shape[1]}"
+        with pytest.raises(ImageTooLargeError, match=rf"{predictor.format} .* this one is {size}"):
+            predictor.predict(image)
+    images = [image for image, fit in zip(images, fits, strict=True) if fit]
     expected = eager(digits_bundle, images)
     results = predictor.predict(images, top_k=3)
     for result, want in zip(results, expected, strict=True):

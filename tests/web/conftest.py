@@ -58,9 +58,15 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+#: What the page runs: ``onnx`` on WebAssembly; on WebGPU (whose kernels refuse the antialiased Resize) the
+#: matrix-product-resize graphs, fp16 where the adapter has 'shader-f16', else fp32 (web/src/app.js).
+WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16"]
+
+
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported as ONNX.
+    """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported in the
+    formats the page runs (WEB_FORMATS).
 
     Trained, so its probabilities move with the pixels: a one-level change of one channel moves them by more
     than the parity thresholds (test_browser.py checks that on every test image)."""
@@ -79,7 +85,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     run = train(config).run_dir
     classifier, meta = load_classifier(run)
-    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=["onnx"], verify=False)
+    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=WEB_FORMATS, verify=False)
     return out
 
 
@@ -107,12 +113,12 @@ def _one_level(pixels: np.ndarray, channel: int) -> np.ndarray:
     return shifted.astype(np.uint8)
 
 
-@pytest.fixture(scope="session")
-def reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
-    """file name -> Python's pixels (lightship.images) and ONNX Runtime probabilities for the same files."""
+def python_reference(bundle: Path, images: list[Path], format: str) -> dict[str, Reference]:
+    """file name -> Python's pixels (lightship.images) and ONNX Runtime's probabilities with the ``format``
+    artifact for the same files."""
     from lightship.runtime import load
 
-    predictor = load(bundle, runtime="onnxruntime")
+    predictor = load(bundle, format=format)
     out = {}
     for path in images:
         pixels = decode_image(path)
@@ -120,6 +126,12 @@ def reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
         shifts = [np.abs(predictor.predict_probs([_one_level(pixels, c)])[0] - probs).max() for c in range(3)]
         out[path.name] = Reference(pixels, probs, float(min(shifts)))
     return out
+
+
+@pytest.fixture(scope="session")
+def reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
+    """Python's answers with the ``onnx`` artifact (the page's on WebAssembly)."""
+    return python_reference(bundle, images, "onnx")
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,11 @@ import shutil
 
 import numpy as np
 
+from lightship.export.verify import AGREEMENT_GATES
 from lightship.web import build_site
 
-from .parity import PROB_TOL, check_thresholds, pixel_difference, read_pixels
+from .conftest import python_reference
+from .parity import PROB_TOL, WEBGPU_PROB_TOL, check_thresholds, pixel_difference, read_pixels
 from .support import REPO, run_browser, serving
 
 SCREENSHOT = REPO / "docs" / "images" / "web-app.png"
@@ -91,12 +93,56 @@ def test_page_explains_a_bundle_it_cannot_read(node, chromium, bundle, web_dist,
     assert "does not match its sha256" in report["bundleError"], report
 
 
-def test_page_tries_webgpu_and_falls_back_to_webassembly(node, chromium, site_url, images, reference):
-    """With WebGPU offered (headless Chromium's software adapter, SwiftShader), the page tries it first. ONNX
-    Runtime Web's WebGPU kernels have no antialiased Resize, which the exported graph starts with, so the warm-up
-    run fails there; the page says so and runs on WebAssembly, with Python's answers."""
-    files = [path for path in images if path.name.startswith("png_rgb_")]
+def _webgpu_files(images: list) -> list:
+    """Two PNGs (37x23 and 300x200): SwiftShader, a software GPU, takes about a second per image."""
+    return [path for path in images if path.name.startswith("png_rgb_")]
+
+
+def test_page_runs_on_webgpu_with_pythons_answers(node, chromium, bundle, site_url, images):
+    """With WebGPU offered (headless Chromium's software adapter, SwiftShader, which has no 'shader-f16'), the
+    page runs the fp32 matrix-product-resize model (onnx-webgpu) there, not on WebAssembly, and gives the
+    probabilities Python's ONNX Runtime gives with the same artifact."""
+    files = _webgpu_files(images)
+    expected = python_reference(bundle, files, "onnx-webgpu")
     report = run_browser(node, site_url, files, "--webgpu")
+    assert report["status"] == "ready" and report["consoleErrors"] == [], report
+    assert report["info"] == "WebGPU, onnx-webgpu", report["info"]  # no fallback, no reason given
+    check_thresholds(expected, WEBGPU_PROB_TOL)
+    worst = 0.0
+    for card in report["results"]:
+        probs = np.asarray(json.loads(card["probs"]))
+        assert probs.argmax() == expected[card["file"]].probs.argmax(), card["file"]
+        worst = max(worst, float(np.abs(probs - expected[card["file"]].probs).max()))
+    assert worst <= WEBGPU_PROB_TOL, worst
+    print(f"\nWebGPU (SwiftShader) vs Python, onnx-webgpu: max |Δprob| {worst:.1e}")
+
+
+def test_page_never_answers_with_a_model_the_gpu_failed_to_run(node, chromium, bundle, site_url, images):
+    """The fp16 model needs 'shader-f16', which SwiftShader lacks: its shaders fail validation, and ONNX
+    Runtime Web returns zeros without an error. The page's warm-up check catches that and runs the same model
+    on WebAssembly instead, saying why; its answers are Python's for onnx-fp16 (fp16 gate)."""
+    files = _webgpu_files(images)
+    expected = python_reference(bundle, files, "onnx-fp16")
+    report = run_browser(node, f"{site_url}?format=onnx-fp16", files, "--webgpu")
+    assert report["status"] == "ready", report
+    info = report["info"]
+    assert info.startswith("WebAssembly, 1 thread, onnx-fp16 (not used: webgpu:"), info
+    assert "probabilities sum to 0, not 1" in info, info
+    for card in report["results"]:
+        probs = np.asarray(json.loads(card["probs"]))
+        assert probs.argmax() == expected[card["file"]].probs.argmax(), card["file"]
+        assert np.abs(probs - expected[card["file"]].probs).max() <= AGREEMENT_GATES["fp16"][1]
+    forced = run_browser(node, f"{site_url}?format=onnx-fp16&backend=webgpu", [], "--webgpu")
+    assert forced["status"] == "no model" and "sum to 0" in forced["bundleError"], forced
+
+
+def test_page_falls_back_to_webassembly_where_webgpu_cannot_run_the_model(
+    node, chromium, site_url, images, reference
+):
+    """The ``onnx`` artifact starts with Resize(antialias=1), which ONNX Runtime Web's WebGPU kernels refuse:
+    asked to run it, the page says so and runs it on WebAssembly, with Python's answers."""
+    files = _webgpu_files(images)
+    report = run_browser(node, f"{site_url}?format=onnx", files, "--webgpu")
     assert report["status"] == "ready", report
     info = report["info"]
     assert info.startswith("WebAssembly") and "not used: webgpu:" in info and "Resize" in info, info

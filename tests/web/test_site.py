@@ -34,21 +34,16 @@ def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir()), "temp folder left behind"
 
 
-def test_site_carries_the_fp16_model_for_webgpu_when_the_bundle_has_one(bundle, web_dist, tmp_path):
-    """The page runs an onnx-fp16 artifact on WebGPU (web/src/app.js), so the site copies it beside the fp32 one."""
+def test_site_carries_the_webgpu_models_when_the_bundle_has_them(bundle, web_dist, tmp_path):
+    """The page runs onnx-fp16 or onnx-webgpu on WebGPU (web/src/app.js), so the site copies them beside the
+    fp32 one, each checked against its sha256."""
+    site = build_site(bundle, tmp_path / "site")
+    for name in ("model.onnx", "model.webgpu.onnx", "model.fp16.onnx"):
+        assert (site / "bundle" / name).read_bytes() == (bundle / name).read_bytes(), name
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
-    fp32 = next(a for a in manifest["artifacts"] if a["format"] == "onnx")
-    (copy / "model.fp16.onnx").write_bytes((copy / fp32["file"]).read_bytes())
-    record = {**next(r for r in fp32["files"] if r["path"] == fp32["file"]), "path": "model.fp16.onnx"}
-    fp16 = {**fp32, "format": "onnx-fp16", "file": "model.fp16.onnx", "files": [record]}
-    manifest["artifacts"].append(fp16)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
-    site = build_site(copy, tmp_path / "site")
-    assert (site / "bundle/model.fp16.onnx").is_file() and (site / "bundle/model.onnx").is_file()
     (copy / "model.fp16.onnx").write_bytes(b"tampered")
-    with pytest.raises(BundleError, match="sha256"):
+    with pytest.raises(BundleError, match=r"model\.fp16\.onnx does not match its sha256"):
         build_site(copy, tmp_path / "site2")
 
 

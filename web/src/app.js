@@ -3,7 +3,7 @@ import { BundleError, bundleFromFiles, bundleFromUrl } from './bundle.js';
 import { topK } from './bundle-core.js';
 import { cameraAvailable, captureFrame, startCamera } from './camera.js';
 import { DecodeError, decodeFile } from './decode.js';
-import { Model, backendOrder } from './model.js';
+import { Model, backendOrder, webgpuFeatures } from './model.js';
 import { errorCard, predictionCard } from './results.js';
 import { registerOffline } from './offline.js';
 
@@ -24,20 +24,30 @@ function showBundleError(message) {
   $('bundle-error').hidden = false;
 }
 
-/** Formats a backend prefers over the manifest's order: WebGPU runs the fp16 ONNX model when there is one. */
-const PREFER = { webgpu: ['onnx-fp16'], wasm: [] };
+/**
+ * Formats a backend prefers over the manifest's order. WebGPU cannot run the `onnx` artifact (its Resize kernel
+ * refuses antialiasing): it runs the fp16 model where the adapter has 'shader-f16', else the fp32 one with the
+ * same matrix-product resize.
+ */
+function preferences(features, format) {
+  if (format) return { webgpu: [format], wasm: [format] };
+  const webgpu = features?.has('shader-f16') ? ['onnx-fp16', 'onnx-webgpu'] : ['onnx-webgpu'];
+  return { webgpu, wasm: [] };
+}
 
 /** `load(prefer)` reads the bundle's manifest and its artifact (bundle.js). */
 async function useBundle(load) {
   setStatus('loading', 'loading');
   $('bundle-error').hidden = true;
   try {
-    const backends = await backendOrder(params.get('backend'));
-    const first = await load(PREFER[backends[0]]);
+    const features = await webgpuFeatures();
+    const backends = backendOrder(params.get('backend'), features);
+    const prefer = preferences(features, params.get('format'));
+    const first = await load(prefer[backends[0]]);
     const { manifest } = first;
     limits = first.limits;
-    const reusable = (backend) => backend === backends[0] || !PREFER.webgpu.includes(first.artifact.format);
-    const artifacts = async (backend) => (reusable(backend) ? first : await load(PREFER[backend])).model;
+    const reusable = (backend) => backend === backends[0] || !prefer.webgpu.includes(first.artifact.format);
+    const artifacts = async (backend) => (reusable(backend) ? first : await load(prefer[backend]));
     const threads = Number(params.get('threads')) || undefined;
     model = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;

@@ -6,32 +6,50 @@
 // await the GPU), which slows every CPU kernel too: measured in docs/web.md ("Latency").
 // Sessions are warmed up with one run at the model's input size before use: the first run compiles and
 // plans, and a backend that cannot run a node (WebGPU has no antialiased Resize) fails there, not on the
-// user's first image.
+// user's first image. The warm-up's probabilities must also be finite and sum to 1: a GPU whose shaders
+// fail validation (an fp16 model on an adapter without 'shader-f16') reports no error to the session and
+// returns zeros, which must never reach a user as an answer.
 
 const RUNTIMES = {
   wasm: () => import('./ort/ort.wasm.min.mjs'),
   webgpu: () => import('./ort/ort.min.mjs'),
 };
 
-async function webgpuAvailable() {
+/** The WebGPU adapter's features (a Set), or null when the browser offers no adapter. */
+export async function webgpuFeatures() {
   try {
-    return Boolean(navigator.gpu && (await navigator.gpu.requestAdapter()));
+    const adapter = navigator.gpu && (await navigator.gpu.requestAdapter());
+    return adapter ? new Set(adapter.features) : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /** Backends to try in order: ?backend=wasm|webgpu forces one. */
-export async function backendOrder(requested) {
+export function backendOrder(requested, features) {
   if (requested) return [requested];
-  return (await webgpuAvailable()) ? ['webgpu', 'wasm'] : ['wasm'];
+  return features ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
+/** Largest |sum - 1| of a probability vector from a working session (float32 softmax: ~1e-7). */
+const SUM_TOLERANCE = 1e-3;
+
+function checkProbabilities(probs, backend) {
+  let sum = 0;
+  for (const p of probs) sum += p;
+  if (!Number.isFinite(sum) || Math.abs(sum - 1) > SUM_TOLERANCE) {
+    throw new Error(`the model ran but its probabilities sum to ${sum}, not 1: ${backend} failed to compute it`);
+  }
 }
 
 async function warmedSession(ort, bytes, backend, imageSize) {
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: [backend] });
+  // logSeverityLevel 3: errors only (ONNX Runtime's warnings about shape ops placed on the CPU are not the user's).
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], logSeverityLevel: 3 });
   try {
     const pixels = new Uint8Array(imageSize * imageSize * 3);
-    await session.run({ images: new ort.Tensor('uint8', pixels, [1, imageSize, imageSize, 3]) }, ['probs']);
+    const { probs } = await session.run(
+      { images: new ort.Tensor('uint8', pixels, [1, imageSize, imageSize, 3]) }, ['probs']);
+    checkProbabilities(probs.data, backend);
     return session;
   } catch (error) {
     await session.release();
@@ -40,17 +58,19 @@ async function warmedSession(ort, bytes, backend, imageSize) {
 }
 
 export class Model {
-  constructor(ort, session, backend, labels, fallback) {
+  constructor(ort, session, backend, format, labels, fallback) {
     this.ort = ort;
     this.session = session;
     this.backend = backend;
+    this.format = format;
     this.labels = labels;
     this.fallback = fallback;
   }
 
   /**
    * A warmed-up session on the first backend of `backends` that loads and runs the model. `artifacts(backend)`
-   * gives the model bytes for a backend (the bundle may hold one per backend); `threads` sets wasm threads.
+   * gives {artifact, model} (manifest entry and bytes) for a backend (the bundle may hold one per backend);
+   * `threads` sets wasm threads.
    */
   static async create(artifacts, labels, imageSize, { backends, threads } = {}) {
     const errors = [];
@@ -58,8 +78,9 @@ export class Model {
       try {
         const ort = await RUNTIMES[backend]();
         if (threads) ort.env.wasm.numThreads = threads;
-        const session = await warmedSession(ort, await artifacts(backend), backend, imageSize);
-        return new Model(ort, session, backend, labels, errors.join('; '));
+        const { artifact, model } = await artifacts(backend);
+        const session = await warmedSession(ort, model, backend, imageSize);
+        return new Model(ort, session, backend, artifact.format, labels, errors.join('; '));
       } catch (error) {
         errors.push(`${backend}: ${error.message ?? error}`);
       }
@@ -69,7 +90,8 @@ export class Model {
 
   get description() {
     const threads = this.ort.env.wasm.numThreads;
-    const name = this.backend === 'wasm' ? `WebAssembly, ${threads} thread${threads === 1 ? '' : 's'}` : 'WebGPU';
+    const where = this.backend === 'wasm' ? `WebAssembly, ${threads} thread${threads === 1 ? '' : 's'}` : 'WebGPU';
+    const name = `${where}, ${this.format}`;
     return this.fallback ? `${name} (not used: ${this.fallback})` : name;
   }
 

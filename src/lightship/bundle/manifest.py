@@ -4,7 +4,10 @@ Schema 2 (written now) adds two choices that readers in every language used to h
 ``runtime_preference`` (the format order ``runtime="auto"`` tries) and ``limits`` (the largest image and
 the file extensions every surface accepts). Readers accept schema 1 too: such a bundle loads, with a
 warning saying what it lacks and which built-in defaults stand in. Fields a reader does not know are
-ignored, so later additions do not break older readers of the same schema.
+ignored, so later additions do not break older readers of the same schema. Optional fields of schema 2:
+an artifact's ``max_input`` (``{height, width}``: the largest image it takes; every runtime refuses larger
+ones), top-level ``skipped_formats`` (what ``--formats all`` left out and why), and a verification
+record's ``note`` (why it could not run here, e.g. Core ML off Apple systems).
 
 This module imports neither torch nor any runtime: ``lightship.load`` on a deployment machine reads
 manifests without them.
@@ -60,14 +63,17 @@ def new_manifest(
     samples_file: dict[str, Any],
     artifacts: list[dict[str, Any]],
     runtime_preference: list[str],
+    skipped_formats: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A schema-2 manifest for the model ``meta`` describes, before verification is recorded.
 
     ``reference`` and ``samples_file`` are the file records of ``reference.pt`` and ``samples.npz``
     (which holds ``samples``); ``artifacts`` has one entry per artifact (format, runtime, precision, file,
-    files, versions); ``runtime_preference`` names the formats in the order ``runtime="auto"`` tries them.
+    files, versions, and ``max_input`` where the artifact has a largest input); ``runtime_preference``
+    names the formats in the order ``runtime="auto"`` tries them; ``skipped_formats`` the formats an
+    ``--formats all`` export left out, with why (missing optional dependencies).
     """
-    return {
+    manifest = {
         "schema_version": SCHEMA_VERSION,
         "lightship_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -107,6 +113,9 @@ def new_manifest(
         "runtime_preference": list(runtime_preference),
         "limits": image_limits(),
     }
+    if skipped_formats:
+        manifest["skipped_formats"] = [{"format": k, "reason": v} for k, v in skipped_formats.items()]
+    return manifest
 
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> None:

@@ -12,18 +12,20 @@ from typing import Any
 
 @dataclass
 class ArtifactCheck:
-    """Verification of one artifact. ``passed`` is None when nothing could be gated (int8 without labels)."""
+    """Verification of one artifact. ``passed`` is None when nothing could be gated (int8 without labels)
+    or when the artifact cannot run on this platform (``note`` says why; its figures are then None)."""
 
     format: str
     runtime: str
     precision: str
-    top1_agreement: float
-    max_abs_prob_diff: float
+    top1_agreement: float | None
+    max_abs_prob_diff: float | None
     accuracy: float | None
-    latency_ms: float
+    latency_ms: float | None
     """Mean milliseconds per image at batch size 64."""
     passed: bool | None
     failures: list[str] = field(default_factory=list)
+    note: str | None = None
 
 
 @dataclass

@@ -21,18 +21,20 @@ from lightship.bundle.reference import REFERENCE_NAME, save_reference
 from lightship.bundle.samples import SAMPLES_NAME, save_samples, select_images
 from lightship.bundle.verification import VerifyReport, record_verification
 from lightship.data.config import DataConfig
-from lightship.errors import BundleError
-from lightship.export.formats import FORMATS, Artifact, ExportContext
+from lightship.errors import BundleError, MissingExtraError
+from lightship.export.formats import DEFAULT_MAX_INPUT, FORMATS, Artifact, ExportContext
 from lightship.export.verify import verify_bundle
 from lightship.files import publish_dir, staging_dir
 from lightship.models import Classifier, InferenceWrapper, ModelMeta
 
 DEFAULT_FORMATS = ("torchscript", "onnx", "onnx-int8")
+#: ``formats=["all"]``: every format of the table whose optional dependency is installed.
+ALL = "all"
 
 
 def _artifact_entry(root: Path, name: str, artifact: Artifact) -> dict[str, Any]:
     fmt = FORMATS[name]
-    return {
+    entry = {
         "format": name,
         "runtime": fmt.runtime,
         "precision": fmt.precision,
@@ -40,17 +42,35 @@ def _artifact_entry(root: Path, name: str, artifact: Artifact) -> dict[str, Any]
         "versions": artifact.versions,
         "files": [file_record(root, f) for f in artifact.files],
     }
+    if artifact.max_input is not None:
+        entry["max_input"] = {"height": artifact.max_input[0], "width": artifact.max_input[1]}
+    return entry
 
 
-def _ordered_formats(formats: Sequence[str]) -> list[str]:
-    """``formats`` in the table's order (the preference of ``runtime="auto"``), checked before any work:
-    unknown names and missing optional dependencies fail here."""
-    unknown = sorted(set(formats) - set(FORMATS))
+def resolve_formats(formats: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """The formats to export in the table's order (the preference of ``runtime="auto"``), and those ``all``
+    left out with the reason (the pip command). Checked before any work: unknown names, and formats asked for
+    by name whose optional dependency is missing, fail here."""
+    wanted = set(formats)
+    unknown = sorted(wanted - set(FORMATS) - {ALL})
     if unknown:
-        raise BundleError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    for name in formats:
-        FORMATS[name].check_installed()
-    return [name for name in FORMATS if name in formats]
+        raise BundleError(
+            f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)} or {ALL}"
+        )
+    names: list[str] = []
+    skipped: dict[str, str] = {}
+    for name in FORMATS:
+        if name not in wanted and ALL not in wanted:
+            continue
+        try:
+            FORMATS[name].check_installed()
+        except MissingExtraError as exc:
+            if name in wanted:
+                raise
+            skipped[name] = str(exc)
+            continue
+        names.append(name)
+    return names, skipped
 
 
 def _exists(out: Path) -> BundleError:
@@ -70,18 +90,23 @@ def export_bundle(
     opset: int = 20,  # 20 has a native Gelu: ~20% lower ONNX Runtime latency than its Erf expansion in 18
     threads: int | None = None,
     overwrite: bool = False,
+    max_input: int = DEFAULT_MAX_INPUT,
 ) -> tuple[Path, VerifyReport | None]:
     """Export ``classifier`` (described by ``meta``) into the bundle folder ``out``.
 
     Calibration (int8) uses ``calibration_size`` train images of ``data`` and verification ``verify_n``
     test images; without ``data`` both are synthetic (see :mod:`lightship.bundle.samples`). The bundle is
     written even when a verification threshold fails (the manifest records it; inspect, don't ship);
-    the returned report says so.
+    the returned report says so. ``formats`` may hold ``"all"``: every installed format (the manifest
+    lists the others under ``skipped_formats``, with the pip command). ``max_input`` is the largest image
+    height and width of the formats that plan memory for one (tflite, executorch, coreml).
     """
     out = Path(out)
     if out.exists() and not overwrite:
         raise _exists(out)
-    names = _ordered_formats(formats)
+    if max_input < meta.image_size:
+        raise BundleError(f"max_input {max_input} is smaller than the model's image size {meta.image_size}")
+    names, skipped = resolve_formats(formats)
     size = meta.image_size
     calibration = select_images(data, "train", calibration_size, size, seed=1).images
     check_images = select_images(data, "test", verify_n, size, seed=0)
@@ -94,7 +119,7 @@ def export_bundle(
         # Intermediate files live in the staging folder: on the bundle's disk, and removed with it on failure.
         scratch = tmp / ".scratch"
         scratch.mkdir()
-        ctx = ExportContext(wrapper, example, scratch, calibration, opset)
+        ctx = ExportContext(wrapper, example, scratch, calibration, opset, tuple(meta.class_names), max_input)
         artifacts = {name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in names}
         shutil.rmtree(scratch)
         manifest = new_manifest(
@@ -103,7 +128,8 @@ def export_bundle(
             samples=kept,
             samples_file=file_record(tmp, tmp / SAMPLES_NAME),
             artifacts=[_artifact_entry(tmp, name, a) for name, a in artifacts.items()],
-            runtime_preference=names,
+            runtime_preference=[name for name in names if FORMATS[name].auto],
+            skipped_formats=skipped,
         )
         write_manifest(tmp, manifest)
         report = None

@@ -8,11 +8,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from lightship.bundle.manifest import read_manifest
 from lightship.bundle.verification import VerifyReport
 from lightship.data.config import DataConfig
-from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
-from lightship.export.formats import FORMATS
-from lightship.export.verify import verify_bundle
+from lightship.export.bundle import ALL, DEFAULT_FORMATS, export_bundle, resolve_formats
+from lightship.export.formats import DEFAULT_MAX_INPUT, FORMATS
+from lightship.export.verify import AGREEMENT_GATES, INT8_MAX_ACCURACY_DROP, verify_bundle
 from lightship.training.checkpoint import load_trained
 
 
@@ -29,16 +30,21 @@ def render_report(report: VerifyReport, console: Console) -> None:
     table.add_row("eager (reference)", "pytorch", "", "", _fmt(report.reference_accuracy, ".2f"), "", "")
     for c in report.checks:
         detail = "; ".join(c.failures)
+        outcome = f"[yellow]{c.note}[/]" if c.note else status[c.passed] + (f" {detail}" if detail else "")
         table.add_row(
             c.format,
             c.runtime,
-            f"{c.top1_agreement * 100:.2f}%",
-            f"{c.max_abs_prob_diff:.1e}",
+            _fmt(None if c.top1_agreement is None else c.top1_agreement * 100, ".2f"),
+            _fmt(c.max_abs_prob_diff, ".1e"),
             _fmt(c.accuracy, ".2f"),
-            f"{c.latency_ms:.2f}",
-            status[c.passed] + (f" {detail}" if detail else ""),
+            _fmt(c.latency_ms, ".2f"),
+            outcome,
         )
-    table.caption = "fp32: top-1 agreement >= 99.9% and max |Δprob| <= 1e-4; int8: accuracy drop <= 1.0 point"
+    gates = [
+        f"{precision}: top-1 agreement >= {agreement:.1%} and max |Δprob| <= {diff:.0e}"
+        for precision, (agreement, diff) in AGREEMENT_GATES.items()
+    ]
+    table.caption = "; ".join([*gates, f"int8: accuracy drop <= {INT8_MAX_ACCURACY_DROP} point"])
     console.print(table)
 
 
@@ -52,6 +58,7 @@ def export_command(
     n: int = 1000,
     threads: int | None = None,
     overwrite: bool = False,
+    max_input: int = DEFAULT_MAX_INPUT,
 ) -> int:
     """Export a trained model into a verified bundle folder.
 
@@ -59,7 +66,8 @@ def export_command(
         checkpoint: Run folder (its best checkpoint) or a .ckpt file written by `lightship train`.
         out: Bundle folder to create (written to a temp folder, renamed into place when complete).
             Default: RUN/bundle.
-        formats: Comma-separated names from the export-format table: {formats}.
+        formats: Comma-separated names from the export-format table: {formats}; or `all`: every format
+            whose optional dependency is installed (the others are listed as skipped, with the pip command).
         data: The data to calibrate int8 on (train split) and verify on (test split). Default: the data of
             the run the checkpoint belongs to (fields given here override it). A loose .ckpt without data
             uses synthetic images: they prove the artifacts match the eager model, not that they are accurate.
@@ -68,6 +76,8 @@ def export_command(
         n: Images to verify on.
         threads: CPU threads of every runtime during verification (default: all usable cores).
         overwrite: Replace an existing bundle at `out`.
+        max_input: Largest image height and width of the formats that plan memory for one (tflite,
+            executorch, coreml): the manifest states it and every runtime refuses larger images.
 
     Returns:
         0 when every artifact passed verification (or verify was off), 1 otherwise.
@@ -76,6 +86,9 @@ def export_command(
     trained = load_trained(checkpoint)
     out = out or trained.home / "bundle"
     names = [name.strip() for name in formats.split(",") if name.strip()]
+    if ALL in names:
+        for name, reason in resolve_formats(names)[1].items():
+            console.print(f"[yellow]skipped {name}:[/] {reason}", highlight=False)
     bundle, report = export_bundle(
         trained.classifier,
         trained.meta,
@@ -87,8 +100,10 @@ def export_command(
         verify_n=n,
         threads=threads,
         overwrite=overwrite,
+        max_input=max_input,
     )
-    console.print(f"wrote bundle {bundle} ({', '.join(names)})")
+    exported = ", ".join(a["format"] for a in read_manifest(bundle)["artifacts"])
+    console.print(f"wrote bundle {bundle} ({exported})")
     if report is None:
         return 0
     render_report(report, console)

@@ -1,11 +1,15 @@
 """Verification: every artifact, in its own runtime, against the eager PyTorch model on the same images.
 
-Why: an export is only trustworthy if it computes the same function. fp32 artifacts must agree on the
-top-1 class for >= 99.9% of images and differ by <= 1e-4 in any probability; int8 may lose at most one
+Why: an export is only trustworthy if it computes the same function. The gates follow the artifact's
+``precision`` (its format row's): fp32 artifacts must agree on the top-1 class for >= 99.9% of images and
+differ by <= 1e-4 in any probability; fp16 ones >= 99.5% and <= 1e-2 (half precision keeps ~3 significant
+digits, so probabilities move by up to ~1e-3 while the answer should not change); int8 may lose at most one
 point of accuracy (only checkable with labels; without labels its agreement is reported, not gated).
 A top-1 "disagreement" where the eager model's two best classes are tied within ``TIE_TOLERANCE`` is a
 numerical tie, not a different answer, and counts as agreement. Each artifact also runs two odd-shaped
-batches (non-square, tiny) so a graph frozen to the example's shape cannot pass.
+batches (non-square, tiny; within its ``max_input``) so a graph frozen to the example's shape cannot pass.
+An artifact whose runtime cannot run on this platform at all (Core ML off Apple systems) is recorded as
+not run, with the reason, never as passed.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ from lightship.bundle.samples import SAMPLES_NAME, ImageSet, data_images, load_s
 from lightship.bundle.verification import ArtifactCheck, VerifyReport
 from lightship.data.config import DataConfig
 from lightship.models import InferenceWrapper
-from lightship.runtime.backends import Backend, open_backend, resolve_threads
+from lightship.runtime.backends import Backend, open_backend, resolve_threads, unavailable_reason
 
-FP32_MIN_AGREEMENT = 0.999
-FP32_MAX_PROB_DIFF = 1e-4
+#: Agreement gates by precision: (minimum top-1 agreement, maximum |Δprob|) against the eager model.
+AGREEMENT_GATES = {"fp32": (0.999, 1e-4), "fp16": (0.995, 1e-2)}
 INT8_MAX_ACCURACY_DROP = 1.0  # percentage points
 TIE_TOLERANCE = 1e-6
 THRESHOLDS = {
-    "fp32_min_top1_agreement": FP32_MIN_AGREEMENT,
-    "fp32_max_abs_prob_diff": FP32_MAX_PROB_DIFF,
+    **{
+        f"{precision}_{name}": value
+        for precision, gate in AGREEMENT_GATES.items()
+        for name, value in zip(("min_top1_agreement", "max_abs_prob_diff"), gate, strict=True)
+    },
     "int8_max_accuracy_drop_points": INT8_MAX_ACCURACY_DROP,
     "tie_tolerance": TIE_TOLERANCE,
 }
@@ -43,10 +50,14 @@ def _batches(images: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(images[i : i + BATCH_SIZE]) for i in range(0, len(images), BATCH_SIZE)]
 
 
-def _odd_shapes(size: int) -> list[np.ndarray]:
+def _odd_shapes(size: int, bound: dict[str, int] | None = None) -> list[np.ndarray]:
+    """A non-square and a tiny batch; within an artifact's ``max_input`` bound when it has one."""
+    height, width = size + 7, 2 * size + 3
+    if bound is not None:
+        height, width = min(height, bound["height"]), min(width, bound["width"])
     rng = np.random.default_rng(0)
     return [
-        rng.integers(0, 256, (3, size + 7, 2 * size + 3, 3), dtype=np.uint8),
+        rng.integers(0, 256, (3, height, width, 3), dtype=np.uint8),
         rng.integers(0, 256, (1, 1, 5, 3), dtype=np.uint8),
     ]
 
@@ -91,10 +102,11 @@ def check_artifact(
                 failures.append(f"accuracy drop {drop:.2f} points > {INT8_MAX_ACCURACY_DROP}")
             passed = not failures
     else:
-        if agreement < FP32_MIN_AGREEMENT:
-            failures.append(f"top-1 agreement {agreement:.4f} < {FP32_MIN_AGREEMENT}")
-        if not diff <= FP32_MAX_PROB_DIFF:  # `not <=` so that NaN fails too
-            failures.append(f"max abs prob diff {diff:.2e} > {FP32_MAX_PROB_DIFF:.0e}")
+        min_agreement, max_diff = AGREEMENT_GATES[artifact["precision"]]
+        if agreement < min_agreement:
+            failures.append(f"top-1 agreement {agreement:.4f} < {min_agreement}")
+        if not diff <= max_diff:  # `not <=` so that NaN fails too
+            failures.append(f"max abs prob diff {diff:.2e} > {max_diff:.0e}")
         passed = not failures
     return ArtifactCheck(
         artifact["format"],
@@ -107,6 +119,14 @@ def check_artifact(
         passed,
         failures,
     )
+
+
+def _not_run(artifact: dict[str, Any], reason: str) -> ArtifactCheck:
+    """The record of an artifact this platform cannot run: no figures, ``passed`` None, the reason."""
+    if "checked" in artifact.get("versions", {}):
+        reason = f"{reason}; its spec was checked at export (versions.checked)"
+    fmt, runtime, precision = artifact["format"], artifact["runtime"], artifact["precision"]
+    return ArtifactCheck(fmt, runtime, precision, None, None, None, None, None, note=reason)
 
 
 def _images(root: Path, data: DataConfig | ImageSet | None, n: int) -> ImageSet:
@@ -132,11 +152,23 @@ def verify_bundle(
     wrapper = InferenceWrapper(load_reference(root / manifest["reference"]["files"][0]["path"]))
     images = _images(root, data, n)
     reference = np.concatenate([_eager(wrapper, batch) for batch in _batches(images.images)])
-    odd = [(batch, _eager(wrapper, batch)) for batch in _odd_shapes(manifest["input"]["image_size"])]
+    odd_reference: dict[tuple[int, ...], np.ndarray] = {}
+
+    def odd(artifact: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+        batches = _odd_shapes(manifest["input"]["image_size"], artifact.get("max_input"))
+        for batch in batches:
+            if batch.shape not in odd_reference:
+                odd_reference[batch.shape] = _eager(wrapper, batch)
+        return [(batch, odd_reference[batch.shape]) for batch in batches]
+
     checks = []
     for artifact in manifest["artifacts"]:
-        backend = open_backend(artifact["runtime"], root / artifact["file"], threads)
-        checks.append(check_artifact(artifact, backend, images, reference, odd))
+        reason = unavailable_reason(artifact["runtime"])
+        if reason is not None:
+            checks.append(_not_run(artifact, reason))
+            continue
+        backend = open_backend(artifact["runtime"], root / artifact["file"], threads, artifact)
+        checks.append(check_artifact(artifact, backend, images, reference, odd(artifact)))
     return VerifyReport(
         images.source, len(images.images), threads, _accuracy(reference, images.labels), checks, THRESHOLDS
     )

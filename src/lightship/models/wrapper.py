@@ -23,7 +23,13 @@ class InferenceWrapper(nn.Module):
         self.eval()  # the wrapper too, not only the classifier: exporters read the top module's mode
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.classify(images)
+
+    def classify(
+        self, images: torch.Tensor, valid: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward``; ``valid`` marks ``images`` as a padded canvas (see ``Preprocess.resize``)."""
         pre = self.classifier.preprocess
-        x = pre.normalize(pre.resize(pre.to_float(images)))
+        x = pre.normalize(pre.resize(pre.to_float(images), valid))
         logits = self.classifier.net(x)
         return logits.softmax(dim=-1), logits

@@ -19,7 +19,7 @@ from lightship.bundle.integrity import check_files
 from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
 from lightship.errors import BundleError, LightshipError, MissingExtraError
 from lightship.images import ImageInput, decode_image
-from lightship.runtime.backends import RUNTIMES, Backend, open_backend, resolve_threads
+from lightship.runtime.backends import RUNTIMES, Backend, check_device, open_backend, resolve_threads
 
 
 @dataclass
@@ -46,30 +46,47 @@ def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str,
     return [(labels[i], float(probs[i])) for i in order]
 
 
-def _candidates(manifest: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
+def _candidates(manifest: dict[str, Any], runtime: str, device: str) -> list[dict[str, Any]]:
     """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
-    passed verification and whose runtime is installed; a named runtime, the first in that runtime."""
+    passed verification, whose runtime takes ``device`` and is installed; a named runtime, the first in that
+    runtime (artifacts the preference leaves out, such as Core ML's, count then: asked for by name)."""
     if runtime != "auto" and runtime not in RUNTIMES:
         raise LightshipError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
     ordered = preferred_artifacts(manifest)
     if runtime != "auto":
+        ordered += [a for a in manifest["artifacts"] if a not in ordered]
         return [a for a in ordered if a["runtime"] == runtime]
-    return [a for a in ordered if a.get("verification", {}).get("passed") is not False]
+    return [
+        a
+        for a in ordered
+        if a.get("verification", {}).get("passed") is not False
+        and device in RUNTIMES[a["runtime"]].devices
+        and RUNTIMES[a["runtime"]].unavailable_reason(a["runtime"]) is None
+    ]
 
 
 class Predictor:
     """A loaded bundle artifact. Use :func:`load` to make one."""
 
     def __init__(
-        self, bundle: str | Path, runtime: str = "auto", threads: int | None = None, format: str | None = None
+        self,
+        bundle: str | Path,
+        runtime: str = "auto",
+        threads: int | None = None,
+        format: str | None = None,
+        device: str = "cpu",
     ) -> None:
         self.root = Path(bundle)
         self.manifest = read_manifest(self.root)
         self.labels: list[str] = list(self.manifest["labels"])
         self.threads = resolve_threads(threads)
-        artifacts = [find_artifact(self.manifest, format)] if format else _candidates(self.manifest, runtime)
+        check_device(device)
+        self.device = device
+        artifacts = (
+            [find_artifact(self.manifest, format)] if format else _candidates(self.manifest, runtime, device)
+        )
         if not artifacts:
-            raise BundleError(f"{self.root} has no usable artifact for runtime {runtime!r}")
+            raise BundleError(f"{self.root} has no usable artifact for runtime {runtime!r} on {device!r}")
         self.backend, self.artifact = self._open_first(artifacts)
         self.format: str = self.artifact["format"]
         self.runtime: str = self.artifact["runtime"]
@@ -80,7 +97,8 @@ class Predictor:
         for artifact in artifacts:
             check_files(self.root, artifact["files"])
             try:
-                return open_backend(artifact["runtime"], self.root / artifact["file"], self.threads), artifact
+                path = self.root / artifact["file"]
+                return open_backend(artifact["runtime"], path, self.threads, artifact, self.device), artifact
             except MissingExtraError as exc:
                 missing.append(str(exc))
         raise MissingExtraError("; ".join(missing))
@@ -122,18 +140,26 @@ class Predictor:
 
 
 def load(
-    bundle: str | Path, runtime: str = "auto", threads: int | None = None, format: str | None = None
+    bundle: str | Path,
+    runtime: str = "auto",
+    threads: int | None = None,
+    format: str | None = None,
+    device: str = "cpu",
 ) -> Predictor:
     """Open ``bundle`` for prediction.
 
     Args:
         bundle: Bundle folder written by ``lightship export``.
-        runtime: ``auto`` (best verified artifact whose runtime is installed), ``onnxruntime``,
-            ``openvino`` or ``torchscript``.
+        runtime: ``auto`` (best verified artifact whose runtime is installed) or a row of
+            :data:`lightship.runtime.backends.RUNTIMES`: ``onnxruntime``, ``openvino``, ``torchscript``,
+            ``aoti`` (pt2), ``executorch``, ``litert`` (tflite) or ``coreml`` (Apple systems only).
         threads: CPU threads for the runtime; None = the cores this process may use (same in every runtime).
         format: Pick an artifact by format name instead (e.g. ``onnx-int8``).
+        device: ``cpu``, or ``cuda``: ONNX Runtime's CUDA provider (needs onnxruntime-gpu and an NVIDIA GPU;
+            ``auto`` then picks among the ONNX artifacts; ``format="onnx-fp16"`` picks fp16).
 
     Raises:
         BundleError: not a bundle, or a file does not match its manifest sha256 (the message names it).
+        DeviceUnavailableError: ``device="cuda"`` without onnxruntime-gpu or without a usable GPU.
     """
-    return Predictor(bundle, runtime=runtime, threads=threads, format=format)
+    return Predictor(bundle, runtime=runtime, threads=threads, format=format, device=device)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from lightship.errors import LightshipError
 from lightship.runtime import load
-from lightship.runtime.backends import RuntimeChoice, default_threads
+from lightship.runtime.backends import DeviceChoice, RuntimeChoice, default_threads
 from lightship.serve.app import create_app
 from lightship.serve.settings import ServeSettings
 
@@ -32,7 +32,13 @@ def app_from_env() -> FastAPI:
     settings["site"] = Path(settings["site"]) if settings["site"] else None
     settings["cors"] = tuple(settings["cors"])
     settings["token"] = os.environ.get(TOKEN_ENV)  # never written into the config variable
-    return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
+    return create_app(
+        Path(config["bundle"]),
+        ServeSettings(**settings),
+        config["runtime"],
+        config["threads"],
+        config["device"],
+    )
 
 
 def serve_command(
@@ -51,6 +57,7 @@ def serve_command(
     threads: int | None = None,
     site: Path | None = None,
     access_log: bool = False,
+    device: DeviceChoice = "cpu",
 ) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
@@ -77,6 +84,8 @@ def serve_command(
         threads: CPU threads of the runtime per worker; default: the usable cores divided among the workers.
         site: Folder of a web app built by ``lightship web BUNDLE --out SITE`` to serve at ``/``.
         access_log: Log one line per request (costs throughput; /metrics counts requests anyway).
+        device: ``cpu``, or ``cuda`` to run an ONNX artifact on ONNX Runtime's CUDA provider (needs
+            onnxruntime-gpu and an NVIDIA GPU; refused with the reason otherwise).
 
     Returns:
         0 after a clean shutdown.
@@ -99,7 +108,7 @@ def serve_command(
     if host not in LOOPBACK and token is None:
         log.warning("serving on %s without --token: anyone who can reach this port can use the model", host)
     # Load (and hash-check) the bundle before binding: a tampered bundle fails here with a clear message.
-    predictor = load(bundle, runtime=runtime, threads=threads)
+    predictor = load(bundle, runtime=runtime, threads=threads, device=device)
     # The drain waits for in-flight requests, each bounded by timeout_s: never hang longer than that.
     grace = int(timeout_s) + 5
     if workers == 1:
@@ -116,7 +125,7 @@ def serve_command(
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
     os.environ[CONFIG_ENV] = json.dumps(
-        {"bundle": str(bundle), "runtime": runtime, "threads": threads, "settings": public}
+        {"bundle": str(bundle), "runtime": runtime, "threads": threads, "device": device, "settings": public}
     )
     if token is not None:
         os.environ[TOKEN_ENV] = token

@@ -19,8 +19,9 @@ REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
 #: preference, the same choice web/src/bundle-core.js makes.
 WEB_RUNTIME = "onnxruntime"
-#: Also copied when the bundle has it: the page runs it on WebGPU (web/src/app.js).
-WEBGPU_FORMAT = "onnx-fp16"
+#: Also copied when the bundle has them: the page runs them on WebGPU (web/src/app.js), whose kernels refuse
+#: the antialiased Resize of the ``onnx`` artifact: fp16 where the adapter has 'shader-f16', else fp32.
+WEBGPU_FORMATS = ("onnx-fp16", "onnx-webgpu")
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -45,12 +46,12 @@ def web_dist() -> Path:
 
 
 def _web_artifacts(bundle: Path) -> list[dict]:
-    """The artifact the page runs on WebAssembly, and the fp16 one for WebGPU when the bundle has it."""
+    """The artifact the page runs on WebAssembly, and those for WebGPU that the bundle has."""
     manifest = read_manifest(bundle)
     wasm = next((a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME), None)
     if wasm is None:
         raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
-    webgpu = [a for a in manifest["artifacts"] if a["format"] == WEBGPU_FORMAT and a is not wasm]
+    webgpu = [a for a in manifest["artifacts"] if a["format"] in WEBGPU_FORMATS and a is not wasm]
     for artifact in [wasm, *webgpu]:
         check_files(bundle, artifact["files"])
     return [wasm, *webgpu]

@@ -3,7 +3,8 @@
 Each exporter is a function ``export(ctx, path) -> Artifact`` in its own module here: it writes the
 artifact whose main file is ``path`` (the row's ``file`` inside the bundle being built) and says which
 files it wrote. The table's order is the preference of ``runtime="auto"``: every bundle's manifest
-records it (``runtime_preference``), so the Predictor, the web app and the Node runner follow it.
+records it (``runtime_preference``), so the Predictor, the web app and the Node runner follow it; a row
+with ``auto=False`` is left out of it (used only when asked for by name).
 Adding a format is one module here and one row below; the runtime it names must be a row of
 :data:`lightship.runtime.backends.RUNTIMES`.
 """
@@ -28,12 +29,14 @@ class ExportFormat(Row):
     runtime: str
     """The runtime (a row of lightship.runtime.backends.RUNTIMES) that runs and verifies the artifact."""
     precision: str
-    """"fp32" or "int8": which verification gates apply."""
+    """"fp32", "fp16" or "int8": the numbers it computes in, which select its verification gates."""
     file: str
     """The main file (what the runtime opens), relative to the bundle."""
+    auto: bool = True
+    """Whether ``runtime="auto"`` may pick it (Core ML: no, it runs on Apple systems only)."""
 
 
-#: fp32 before int8, ONNX Runtime first (fastest to load and run on a CPU): the order ``auto`` tries.
+#: fp32 before fp16 and int8, ONNX Runtime first (fastest to load and run on a CPU): the order ``auto`` tries.
 FORMATS: Table[ExportFormat] = Table(
     "export format",
     {
@@ -56,24 +59,80 @@ FORMATS: Table[ExportFormat] = Table(
             precision="fp32",
             file="model.torchscript.pt",
         ),
+        "pt2": ExportFormat(
+            target="lightship.export.formats.pt2:export", runtime="aoti", precision="fp32", file="model.pt2"
+        ),
+        "executorch": ExportFormat(
+            target="lightship.export.formats.executorch:export",
+            runtime="executorch",
+            precision="fp32",
+            file="model.pte",
+            extra="executorch",
+        ),
+        "tflite": ExportFormat(
+            target="lightship.export.formats.tflite:export",
+            runtime="litert",
+            precision="fp32",
+            file="model.tflite",
+            extra="litert",
+            extra_module="litert_torch",
+        ),
+        "coreml": ExportFormat(
+            target="lightship.export.formats.coreml:export",
+            runtime="coreml",
+            precision="fp32",
+            file="model.mlpackage",
+            extra="coreml",
+            extra_module="coremltools",
+            auto=False,
+        ),
+        "onnx-webgpu": ExportFormat(
+            target="lightship.export.formats.onnx_webgpu:export",
+            runtime="onnxruntime",
+            precision="fp32",
+            file="model.webgpu.onnx",
+        ),
+        "onnx-fp16": ExportFormat(
+            target="lightship.export.formats.onnx_fp16:export",
+            runtime="onnxruntime",
+            precision="fp16",
+            file="model.fp16.onnx",
+        ),
         "onnx-int8": ExportFormat(
             target="lightship.export.formats.onnx_int8:export",
             runtime="onnxruntime",
             precision="int8",
             file="model.int8.onnx",
         ),
+        "tflite-int8": ExportFormat(
+            target="lightship.export.formats.tflite_int8:export",
+            runtime="litert",
+            precision="int8",
+            file="model.int8.tflite",
+            extra="litert",
+            extra_module="ai_edge_quantizer",
+        ),
     },
     error=BundleError,
 )
 
 
+#: Largest image height and width of the formats that plan memory for one (``--max_input``).
+DEFAULT_MAX_INPUT = 1024
+
+
 @dataclass
 class Artifact:
-    """What an exporter wrote: the main file (what a runtime loads), all files, and tool versions."""
+    """What an exporter wrote: the main file (what a runtime loads), all files, and tool versions.
+
+    ``max_input`` (height, width) is the largest image the artifact takes, for formats that plan their
+    memory for one (None: any size); the manifest states it and every runtime refuses larger images.
+    """
 
     main: Path
     files: list[Path]
     versions: dict[str, str | int]
+    max_input: tuple[int, int] | None = None
 
 
 @dataclass
@@ -86,4 +145,8 @@ class ExportContext:
     scratch_dir: Path
     calibration: np.ndarray
     opset: int
+    labels: tuple[str, ...] = ()
+    """Class names in output order (formats that carry them: Core ML)."""
+    max_input: int = DEFAULT_MAX_INPUT
+    """Largest height and width of the formats that plan memory for one (LiteRT, ExecuTorch, Core ML)."""
     shared: dict[str, Artifact] = field(default_factory=dict)

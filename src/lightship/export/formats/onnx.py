@@ -20,15 +20,16 @@ from lightship.export.formats import Artifact, ExportContext
 def fp32_onnx(ctx: ExportContext) -> Artifact:
     """The fp32 ONNX export of ``ctx.wrapper`` in the scratch folder, made once per export."""
     if "onnx" not in ctx.shared:
-        ctx.shared["onnx"] = _export(ctx, ctx.scratch_dir / "model.onnx")
+        ctx.shared["onnx"] = export_onnx(ctx.wrapper, ctx, ctx.scratch_dir / "model.onnx")
     return ctx.shared["onnx"]
 
 
-def _export(ctx: ExportContext, path: Path) -> Artifact:
+def export_onnx(module: torch.nn.Module, ctx: ExportContext, path: Path) -> Artifact:
+    """``module`` (the wrapper or a variant of it) as checked, optimised, self-contained ONNX at ``path``."""
     dims = {0: Dim("batch"), 1: Dim("height"), 2: Dim("width")}
     with torch.no_grad():
         program = torch.onnx.export(
-            ctx.wrapper,
+            module,
             (ctx.example,),
             dynamo=True,
             opset_version=ctx.opset,

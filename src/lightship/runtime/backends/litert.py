@@ -1,0 +1,44 @@
+"""LiteRT (TensorFlow Lite) backend for the ``tflite`` artifacts. Optional extra: lightship[litert].
+
+The .tflite graph has static shapes (litert-torch cannot convert dynamic ones, see
+``lightship.export.formats.tflite``): it takes one image on a fixed canvas ``1 x Hc x Wc x 3`` plus the
+image's ``[height, width]``, and resizes only that region. So each image is copied into the top-left
+of the canvas and run alone; the rest of the canvas is never read by the resize (its weights there are
+zero), so it is not cleared between images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+# The runtime table checks the extra is installed before importing this module.
+from ai_edge_litert.interpreter import Interpreter
+
+from lightship.runtime.backends import check_image_size
+
+
+class LiteRtBackend:
+    def __init__(self, path: Path, threads: int) -> None:
+        self.name = path.name
+        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self.runner = self.interpreter.get_signature_runner()
+        shape = self.runner.get_input_details()["images"]["shape"]
+        self.canvas = np.zeros(tuple(int(d) for d in shape), dtype=np.uint8)
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        check_image_size(images, self.canvas.shape[1:3], self.name)
+        height, width = images.shape[1], images.shape[2]
+        size = np.array([height, width], dtype=np.int32)
+        probs, logits = [], []
+        for image in images:
+            self.canvas[0, :height, :width] = image
+            out = self.runner(images=self.canvas, size=size)
+            probs.append(out["probs"])
+            logits.append(out["logits"])
+        return np.concatenate(probs), np.concatenate(logits)
+
+
+def load(path: Path, threads: int) -> LiteRtBackend:
+    return LiteRtBackend(path, threads)

@@ -1,0 +1,73 @@
+"""The matrix-product resize against ATen's antialiased bilinear kernel, on every kind of size change."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.export import Dim
+
+from lightship.models.resize import aa_weights, resize_canvas, resize_matmul
+
+SIZES = [1, 2, 3, 5, 7, 31, 32, 33, 97, 120, 250, 480]
+
+
+def _aten(x: torch.Tensor, size: int) -> torch.Tensor:
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def _aten_weights(n: int, size: int) -> torch.Tensor:
+    """ATen's weights for one axis: resizing an identity matrix along its width (height unchanged)."""
+    eye = torch.eye(n).view(1, 1, n, n)
+    return F.interpolate(eye, size=(n, size), mode="bilinear", antialias=True, align_corners=False)[0, 0].T
+
+
+@pytest.mark.parametrize("size", [1, 8, 32, 224])
+def test_weights_match_aten_for_down_up_and_same_size(size):
+    for n in [1, 2, 3, 7, 32, 97, 224, 1000, 4032]:
+        positions = torch.arange(n, dtype=torch.float32).view(1, 1, 1, n)
+        ours = aa_weights(positions, torch.full((1, 1, 1, 1), float(n)), size)[0, 0]
+        assert (ours - _aten_weights(n, size)).abs().max() <= 1e-6, (n, size)
+
+
+def test_resize_matches_aten_on_every_aspect_ratio():
+    torch.manual_seed(0)
+    worst = 0.0
+    for (height, width), size in itertools.product(itertools.product(SIZES, SIZES), [8, 32]):
+        x = torch.randint(0, 256, (2, 3, height, width)).float()
+        worst = max(worst, float((resize_matmul(x, size) - _aten(x, size)).abs().max()))
+    # pixel levels 0..255: only the summation order differs from ATen's loops
+    assert worst <= 3e-4, worst
+
+
+def test_same_size_is_the_identity():
+    x = torch.randint(0, 256, (1, 3, 32, 32)).float()
+    assert torch.equal(resize_matmul(x, 32), x)
+
+
+def test_canvas_resize_ignores_everything_outside_the_image():
+    torch.manual_seed(1)
+    for height, width in [(1, 1), (1, 40), (39, 61), (64, 64), (7, 64)]:
+        x = torch.randint(0, 256, (1, 3, height, width)).float()
+        canvas = torch.randint(
+            0, 256, (1, 3, 64, 64)
+        ).float()  # garbage padding, as the LiteRT runtime leaves it
+        canvas[..., :height, :width] = x
+        h, w = (torch.full((1, 1, 1, 1), float(v)) for v in (height, width))
+        assert (resize_canvas(canvas, h, w, 32) - resize_matmul(x, 32)).abs().max() <= 1e-4
+
+
+def test_exported_graph_keeps_height_and_width_dynamic():
+    class Resize(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return resize_matmul(x, 16)
+
+    example = torch.rand(2, 3, 40, 50) * 255
+    program = torch.export.export(
+        Resize(), (example,), dynamic_shapes={"x": {0: Dim("batch"), 2: Dim("height"), 3: Dim("width")}}
+    )
+    for height, width in [(3, 200), (16, 16), (71, 9)]:
+        x = torch.rand(3, 3, height, width) * 255
+        assert (program.module()(x) - _aten(x, 16)).abs().max() <= 3e-4
