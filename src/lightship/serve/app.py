@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from lightship import __version__
-from lightship.runtime import Predictor, load
-from lightship.serve.limits import BodyLimitMiddleware
-from lightship.serve.metrics import MetricsMiddleware
-from lightship.serve.problems import HANDLERS
-from lightship.serve.routes import build_router, root_page_route
-from lightship.serve.security import BearerAuth
-from lightship.serve.settings import ServeSettings
-from lightship.serve.state import ServerState
+from .. import __version__
+from ..runtime import Predictor, load
+from .limits import BodyLimitMiddleware
+from .metrics import MetricsMiddleware
+from .problems import HANDLERS
+from .routes import build_router, root_page_route
+from .security import SECURITY_SCHEMES, BearerAuth
+from .settings import ServeSettings
+from .state import ServerState
 
 
 def create_app(
@@ -53,7 +54,7 @@ def create_app(
     app.state.server = state
     for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
-    router = build_router(BearerAuth(settings.token))
+    router = build_router(BearerAuth(settings.token), settings.public_metrics)
     if settings.site is None:
         root_page_route(router)
     app.include_router(router)
@@ -69,4 +70,13 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema plus the bearer scheme the guarded routes declare."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

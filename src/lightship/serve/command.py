@@ -35,23 +35,13 @@ def app_from_env() -> FastAPI:
     return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
 
 
-def serve_command(
-    bundle: Path,
-    runtime: RuntimeChoice = "onnxruntime",
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 1,
-    max_batch: int = 32,
-    max_wait_ms: float = 5.0,
-    token: str | None = None,
-    max_upload_mb: float = 10.0,
-    queue_size: int = 512,
-    timeout_s: float = 10.0,
-    cors: list[str] | None = None,
-    threads: int | None = None,
-    site: Path | None = None,
-    access_log: bool = False,
-) -> int:
+def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
+                  workers: int = 1, max_batch: int = 32, max_wait_ms: float = 5.0, token: str | None = None,
+                  max_upload_mb: float = 10.0, queue_size: int = 512, timeout_s: float = 10.0,
+                  cors: list[str] | None = None, threads: int | None = None, site: Path | None = None,
+                  access_log: bool = False, max_image_mp: float = 100.0, max_aspect: float = 50.0,
+                  max_request_mp: float = 200.0, decoded_budget_mp: float = 64.0,
+                  public_metrics: bool = False) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
     The bundle's files are checked against their manifest sha256 before the port is bound, so a tampered
@@ -68,8 +58,8 @@ def serve_command(
         max_batch: Most images per model call.
         max_wait_ms: Longest an image waits for others to join its batch; it waits only while other
             requests are being read or decoded, so a lone request pays no delay.
-        token: Require ``Authorization: Bearer TOKEN`` on the predict routes; default: env LIGHTSHIP_TOKEN,
-            unset = no auth.
+        token: Require ``Authorization: Bearer TOKEN`` on the predict routes, /v1/model and /metrics
+            (/healthz and /readyz stay open); default: env LIGHTSHIP_TOKEN, unset = no auth.
         max_upload_mb: Largest request body in MB; larger uploads get 413 while streaming in.
         queue_size: Most images waiting for a batch per worker; beyond it requests get 503 with Retry-After.
         timeout_s: Per-request deadline (decode, queue and inference); past it the answer is 504.
@@ -77,21 +67,22 @@ def serve_command(
         threads: CPU threads of the runtime per worker; default: the usable cores divided among the workers.
         site: Folder of a web app built by ``lightship web BUNDLE --out SITE`` to serve at ``/``.
         access_log: Log one line per request (costs throughput; /metrics counts requests anyway).
+        max_image_mp: Largest image in megapixels, read from its header before decoding; larger: 413.
+        max_aspect: Largest ratio of an image's longer side to its shorter side; beyond it: 413.
+        max_request_mp: Most megapixels in one request's images together; beyond it the request gets 413.
+        decoded_budget_mp: Most decoded megapixels held at once per worker (from decoding until scored);
+            an image larger than this waits until nothing else is held and then runs alone.
+        public_metrics: Serve /metrics without the token (for a Prometheus scraper).
 
     Returns:
         0 after a clean shutdown.
     """
     token = token or os.environ.get(TOKEN_ENV) or None
-    settings = ServeSettings(
-        max_batch=max_batch,
-        max_wait_ms=max_wait_ms,
-        queue_size=queue_size,
-        timeout_s=timeout_s,
-        token=token,
-        max_upload_mb=max_upload_mb,
-        cors=tuple(cors or ()),
-        site=site,
-    )
+    settings = ServeSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
+                             timeout_s=timeout_s, token=token, max_upload_mb=max_upload_mb,
+                             cors=tuple(cors or ()), site=site, max_image_mp=max_image_mp, max_aspect=max_aspect,
+                             max_request_mp=max_request_mp, decoded_budget_mp=decoded_budget_mp,
+                             public_metrics=public_metrics)
     if workers < 1:
         raise LightshipError(f"workers must be >= 1, got {workers}")
     if threads is None and workers > 1:

@@ -1,42 +1,57 @@
-"""What one server process holds: the loaded model, its batcher, the decode pool and the metrics."""
+"""What one server process holds (the loaded model, its batcher, the decode pool, the pixel budget and
+the metrics), and the path of one request's images: header check, budget, decode, batch, answer.
+
+Budgets before work: every upload's dimensions come from its header (no pixel decoded) and are checked
+against the per-image limits (an error for that image) and the per-request total (an error for the
+request) before anything is decoded. Each image then holds its pixels in the process-wide
+:class:`.budget.PixelBudget` from decoding until the model has scored it. A request whose deadline
+passes or whose client disconnects is cancelled: its waiting images leave the budget queue, its queued
+images are dropped by the batcher, and an image still decoding releases its pixels when that ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from lightship.images import ImageDecodeError, decode_image
-from lightship.runtime import Predictor
-from lightship.runtime.backends import default_threads
-from lightship.serve.batcher import MicroBatcher, QueueFull, Scored
-from lightship.serve.metrics import ServeMetrics
-from lightship.serve.problems import ServeError, decode_problem
-from lightship.serve.settings import ServeSettings
-from lightship.serve.uploads import Upload
+from ..images import ImageDecodeError, PixelLimits, check_size, decode_image, image_size
+from ..runtime import Predictor
+from ..runtime.backends import default_threads
+from ..runtime.public import public_manifest
+from .batcher import MicroBatcher, QueueFull, Scored
+from .budget import PixelBudget
+from .metrics import ServeMetrics
+from .problems import ServeError, decode_problem, request_too_large
+from .settings import MEGA, ServeSettings
+from .uploads import Upload
 
-#: Model files are part of the public model description; where they live on this machine is not.
-_PRIVATE_ARTIFACT_KEYS = ("file", "files")
-_PUBLIC_KEYS = (
-    "schema_version",
-    "lightship_version",
-    "created",
-    "model",
-    "labels",
-    "input",
-    "outputs",
-    "normalization",
-    "verification",
-)
+#: Uploads up to this size have their header read on the event loop (microseconds); larger ones on the
+#: decode pool, since a hostile header (millions of JPEG markers) can take long to walk.
+INLINE_HEADER_BYTES = 64 * 1024
+
+#: One upload's outcome: its probabilities, or the error that refused it.
+Outcome = Scored | ServeError
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
-def decode_all(uploads: list[Upload]) -> list[np.ndarray]:
-    """On a decode thread: the one decoding policy, per upload, naming the upload in its errors."""
-    return [decode_image(upload.data, source=upload.name) for upload in uploads]
+@dataclass
+class _Image:
+    upload: Upload
+    pixels: int = 0
+    error: ServeError | None = None
+
+
+async def _client_gone(receive: Receive) -> None:
+    """Returns once the client has disconnected (the request body has been read already)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 @dataclass
@@ -47,10 +62,14 @@ class ServerState:
     batcher: MicroBatcher | None = None
     ready: bool = False
     decode_pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(
-            max_workers=min(4, default_threads()), thread_name_prefix="lightship-decode"
-        )
-    )
+        default_factory=lambda: ThreadPoolExecutor(max_workers=min(4, default_threads()),
+                                                   thread_name_prefix="lightship-decode"))
+    limits: PixelLimits = field(init=False)
+    budget: PixelBudget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = self.settings.pixel_limits(self.predictor.artifact.get("max_input"))
+        self.budget = PixelBudget(int(self.settings.decoded_budget_mp * MEGA))
 
     @property
     def model_ref(self) -> dict[str, str]:
@@ -61,23 +80,14 @@ class ServerState:
         return {"name": model["name"], "version": version}
 
     def public_manifest(self) -> dict[str, Any]:
-        manifest = self.predictor.manifest
-        public = {key: manifest[key] for key in _PUBLIC_KEYS if key in manifest}
-        public["artifacts"] = [
-            {
-                **{k: v for k, v in artifact.items() if k not in _PRIVATE_ARTIFACT_KEYS},
-                "sha256": [record["sha256"] for record in artifact["files"]],
-                "bytes": sum(record["bytes"] for record in artifact["files"]),
-            }
-            for artifact in manifest["artifacts"]
-        ]
-        public["serving"] = {
-            "format": self.predictor.format,
-            "runtime": self.predictor.runtime,
-            "threads": self.predictor.threads,
-            "max_batch": self.settings.max_batch,
-            "max_wait_ms": self.settings.max_wait_ms,
-        }
+        public = public_manifest(self.predictor.manifest)
+        public["serving"] = {"format": self.predictor.format, "runtime": self.predictor.runtime,
+                             "threads": self.predictor.threads, "max_batch": self.settings.max_batch,
+                             "max_wait_ms": self.settings.max_wait_ms,
+                             "limits": {"max_pixels": self.limits.max_pixels, "max_aspect": self.limits.max_aspect,
+                                        "max_height": self.limits.max_height, "max_width": self.limits.max_width,
+                                        "max_request_pixels": int(self.settings.max_request_mp * MEGA),
+                                        "max_upload_bytes": self.settings.max_upload_bytes}}
         return public
 
     async def start(self) -> None:
@@ -103,36 +113,86 @@ class ServerState:
             await self.batcher.stop()
         self.decode_pool.shutdown(wait=True)
 
-    async def score(self, uploads: list[Upload], started: float) -> tuple[list[Scored], float]:
-        """Decode off the loop, queue for a batch, wait within the request deadline; (results, decode ms)."""
+    async def score(self, uploads: list[Upload], started: float, receive: Receive) -> tuple[list[Outcome], float]:
+        """Each upload's outcome, in order, within the request deadline; and the decode time in ms.
+
+        Raises ServeError for the request as a whole: not ready, overloaded, over the per-request pixel
+        total, past its deadline (504), or its client gone (499, which nobody reads but the metrics).
+        """
         if not self.ready or self.batcher is None:
             raise ServeError(
                 503, "not_ready", "the model is still loading; poll /readyz", {"Retry-After": "1"}
             )
         if not self.batcher.has_room(len(uploads)):  # shed load before spending CPU on decoding
             raise _busy(self.batcher)
+        work = asyncio.ensure_future(self._score(uploads))
+        gone = asyncio.ensure_future(_client_gone(receive))
+        remaining = self.settings.timeout_s - (time.perf_counter() - started)
+        done, _ = await asyncio.wait((work, gone), timeout=max(0.0, remaining),
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if work in done:
+            gone.cancel()
+            return work.result()
+        work.cancel()
+        if gone in done:
+            raise ServeError(499, "client_disconnected", "the client closed the connection; its work was dropped")
+        gone.cancel()
+        raise ServeError(504, "timeout", f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
+                                         "the server is overloaded or the model is slow")
+
+    async def _score(self, uploads: list[Upload]) -> tuple[list[Outcome], float]:
+        images = [_Image(upload, error=upload.error) for upload in uploads]
         loop = asyncio.get_running_loop()
         decode_start = time.perf_counter()
-        with self.batcher.incoming(len(uploads)):
-            try:
-                images = await loop.run_in_executor(self.decode_pool, decode_all, uploads)
-            except ImageDecodeError as exc:
-                raise decode_problem(exc) from None
-            decode_ms = (time.perf_counter() - decode_start) * 1000
-            try:
-                futures = self.batcher.submit(images)
-            except QueueFull:
-                raise _busy(self.batcher) from None
-        remaining = self.settings.timeout_s - (time.perf_counter() - started)
+        for image in images:
+            if image.error is not None:
+                continue
+            if len(image.upload.data) <= INLINE_HEADER_BYTES:
+                self._check_header(image)
+            else:
+                await loop.run_in_executor(self.decode_pool, self._check_header, image)
+        total = sum(image.pixels for image in images)
+        if total > self.settings.max_request_mp * MEGA:
+            raise request_too_large(total, int(self.settings.max_request_mp * MEGA))
+        if len(images) == 1:
+            outcomes = [await self._score_one(images[0], loop)]
+        else:
+            outcomes = list(await asyncio.gather(*(self._score_one(image, loop) for image in images)))
+        return outcomes, (time.perf_counter() - decode_start) * 1000
+
+    def _check_header(self, image: _Image) -> None:
+        """Declared size within the per-image limits, else the image's error (nothing decoded)."""
+        name = image.upload.name
         try:
-            return list(await asyncio.wait_for(asyncio.gather(*futures), remaining)), decode_ms
-        except asyncio.TimeoutError:
-            raise ServeError(
-                504,
-                "timeout",
-                f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
-                "the server is overloaded or the model is slow",
-            ) from None
+            width, height = image_size(image.upload.data, name)
+            check_size(width, height, self.limits, name)
+        except ImageDecodeError as exc:
+            image.error = decode_problem(exc)
+            return
+        image.pixels = width * height
+
+    async def _score_one(self, image: _Image, loop: asyncio.AbstractEventLoop) -> Outcome:
+        """Budget, decode (on the pool), batch; the budget is held until the model has scored it."""
+        if image.error is not None:
+            return image.error
+        assert self.batcher is not None
+        await self.budget.acquire(image.pixels)
+        decoding = self.decode_pool.submit(decode_image, image.upload.data, image.upload.name, self.limits)
+        try:
+            with self.batcher.incoming(1):
+                pixels = await asyncio.wrap_future(decoding, loop=loop)
+            (future,) = self.batcher.submit([pixels])
+            del pixels  # the queue holds it now; nothing here keeps it alive after the model call
+            return await future
+        except ImageDecodeError as exc:
+            return decode_problem(exc)
+        except QueueFull:
+            raise _busy(self.batcher) from None
+        finally:
+            if decoding.cancel() or decoding.done():
+                self.budget.release(image.pixels)
+            else:  # cancelled mid-decode: the pixels are held until the decode thread lets go of them
+                decoding.add_done_callback(lambda _: loop.call_soon_threadsafe(self.budget.release, image.pixels))
 
 
 def _busy(batcher: MicroBatcher) -> ServeError:
