@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import shlex
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import islice
@@ -45,11 +47,32 @@ INDEX = "index.json"
 FORMAT = "lightship-shards/1"
 
 
+#: A shard file name as index.json may list it: a plain name (no folder separators, no shell
+#: metacharacters, no leading dot or dash), since names from the index end up in URLs and ``pipe:`` commands.
+SHARD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}")
+
+
+def check_shard_name(name: object, index: str) -> str:
+    """``name`` when it is a plain shard file name, else a DataError naming the index and the entry."""
+    if not isinstance(name, str) or not SHARD_NAME.fullmatch(name):
+        raise DataError(
+            f"{index} lists the shard {name!r}, which is not a plain file name (letters, digits, '_', '.', "
+            "'+', '-'; no folders, spaces or shell characters); refusing to read it. Rewrite the index "
+            "with 'lightship data shard'."
+        )
+    return name
+
+
 def shard_location(config: DataConfig, name: str) -> str:
-    """Where file ``name`` of the shard folder is read: ``url`` (prefix or {name} template) or ``root``."""
+    """Where file ``name`` of the shard folder is read: ``url`` (prefix or {name} template) or ``root``.
+
+    In a ``pipe:`` template the name is shell-quoted as well (it is checked by :func:`check_shard_name`
+    already; quoting keeps the command safe should that check ever be loosened).
+    """
     if config.url:
         if "{name}" in config.url:
-            return config.url.replace("{name}", name)
+            quoted = shlex.quote(name) if config.url.startswith("pipe:") else name
+            return config.url.replace("{name}", quoted)
         return f"{config.url.rstrip('/')}/{name}"
     if config.root is None:
         raise DataError(
@@ -84,10 +107,15 @@ def open_shards(config: DataConfig) -> SourceData:
     if config.root is not None and config.url:
         raise DataError("set either --data.root or --data.url for the shards source, not both.")
     index = read_index(config)
+    where = shard_location(config, INDEX)
     splits: dict[str, ShardSplit] = {}
     for name in SPLITS:
         entry = index["splits"].get(name, {"shards": [], "counts": []})
-        splits[name] = ShardSplit([shard_location(config, s) for s in entry["shards"]], list(entry["counts"]))
+        names = [check_shard_name(shard, where) for shard in entry["shards"]]
+        counts = entry["counts"]
+        if len(counts) != len(names) or not all(isinstance(c, int) and c >= 0 for c in counts):
+            raise DataError(f"{where}: split {name!r} needs one sample count (an integer >= 0) per shard.")
+        splits[name] = ShardSplit([shard_location(config, shard) for shard in names], list(counts))
     if len(splits["train"]) == 0:
         raise DataError(f"the shard index {shard_location(config, INDEX)} lists no training images.")
     if not config.url:

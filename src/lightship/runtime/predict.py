@@ -1,4 +1,10 @@
-"""``lightship predict``: classify files and folders with a bundle; bad images are reported, not fatal."""
+"""``lightship predict``: classify files and folders with a bundle; bad images are reported, not fatal.
+
+Each file is checked by header against the size budgets (:class:`lightship.images.PixelLimits`, under
+the artifact's own ``max_input`` where it has one) before it is decoded, files are decoded a bounded
+number of pixels at a time, and a file the runtime cannot run is reported and skipped like an
+undecodable one: one hostile file never ends the run.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from lightship.images import ImageDecodeError, decode_image, iter_image_files
-from lightship.runtime.backends import RuntimeChoice
-from lightship.runtime.predictor import load
+from ..images import ImageDecodeError, PixelLimits, decode_image, iter_image_files
+from .predictor import Prediction, Predictor, load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once
+CHUNK_PIXELS = 64_000_000  # ... nor a folder of large photos: a chunk ends once it holds this many pixels
 
 
 def _expand(paths: list[Path]) -> Iterator[Path]:
@@ -26,18 +32,41 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def _decoded(paths: list[Path], errors: Console) -> Iterator[list[tuple[Path, np.ndarray]]]:
+def _decoded(paths: list[Path], limits: PixelLimits, errors: Console) -> Iterator[list[tuple[Path, np.ndarray]]]:
     chunk: list[tuple[Path, np.ndarray]] = []
+    pixels = 0
     for path in _expand(paths):
         try:
-            chunk.append((path, decode_image(path)))
+            chunk.append((path, decode_image(path, limits=limits)))
+            pixels += chunk[-1][1].shape[0] * chunk[-1][1].shape[1]
         except ImageDecodeError as exc:
-            errors.print(f"skipped {exc.source}: {exc.reason}", markup=False, highlight=False)
-        if len(chunk) == CHUNK:
+            _skip(errors, exc.source, exc.reason)
+        if len(chunk) == CHUNK or pixels >= CHUNK_PIXELS:
             yield chunk
-            chunk = []
+            chunk, pixels = [], 0
     if chunk:
         yield chunk
+
+
+def _skip(errors: Console, source: object, reason: str) -> None:
+    errors.print(f"skipped {source}: {reason}", markup=False, highlight=False)
+
+
+def _predictions(predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], top_k: int,
+                 errors: Console) -> Iterator[tuple[Path, Prediction]]:
+    """The chunk's predictions; when the runtime fails on it, image by image, skipping those it fails on."""
+    try:
+        results = predictor.predict([array for _, array in chunk], top_k=top_k)
+    except Exception:  # runtimes raise their own types (onnxruntime's derive from Exception only)
+        results = None
+    if results is not None:
+        yield from zip((path for path, _ in chunk), results, strict=True)
+        return
+    for path, array in chunk:
+        try:
+            yield path, predictor.predict(array, top_k=top_k)
+        except Exception as exc:  # this image alone: report it, keep going
+            _skip(errors, path, f"the {predictor.runtime} runtime could not run it ({type(exc).__name__}: {exc})")
 
 
 def predict_command(
@@ -62,14 +91,14 @@ def predict_command(
         0 when at least one image was classified, 1 when none could be.
     """
     predictor = load(bundle, runtime=runtime, threads=threads)
+    limits = PixelLimits().capped(predictor.artifact.get("max_input"))
     out, errors = Console(), Console(stderr=True)
     table = Table(title=f"{bundle} ({predictor.format} on {predictor.runtime}, {predictor.threads} threads)")
     for column in ("image", "label", "score", f"top {top_k}"):
         table.add_column(column)
     done = 0
-    for chunk in _decoded(images, errors):
-        results = predictor.predict([array for _, array in chunk], top_k=top_k)
-        for (path, _), result in zip(chunk, results, strict=True):
+    for chunk in _decoded(images, limits, errors):
+        for path, result in _predictions(predictor, chunk, top_k, errors):
             done += 1
             if json:
                 sys.stdout.write(jsonlib.dumps({"path": str(path), **result.to_dict()}) + "\n")

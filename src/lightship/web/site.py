@@ -1,5 +1,9 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place."""
+``offline.json`` (the file list the service worker caches). Written to a temp folder, then renamed.
+
+A site is published, so its manifest.json is the bundle's with local paths scrubbed
+(:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
+training data lives on this machine does not."""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
-from lightship.bundle.integrity import MANIFEST_NAME, check_files
-from lightship.bundle.manifest import preferred_artifacts, read_manifest
-from lightship.errors import BundleError, LightshipError
-from lightship.files import publish_dir, staging_dir, write_json, write_text
+from ..errors import BundleError, LightshipError
+from ..runtime.manifest import MANIFEST_NAME, check_files, read_manifest
+from ..runtime.public import scrub_local_paths
 
 #: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
@@ -91,8 +94,12 @@ def build_site(bundle: Path, out: Path) -> Path:
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
-        shutil.copyfile(bundle / MANIFEST_NAME, tmp / "bundle" / MANIFEST_NAME)
-        write_text(tmp / "_headers", HEADERS_FILE)
-        write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
-        publish_dir(tmp, out, replace=True)
+        published = scrub_local_paths(read_manifest(bundle))
+        (tmp / "bundle" / MANIFEST_NAME).write_text(json.dumps(published, indent=2) + "\n")
+        (tmp / "_headers").write_text(HEADERS_FILE)
+        (tmp / OFFLINE_NAME).write_text(json.dumps(_offline_listing(tmp), indent=2) + "\n")
+        _replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
     return out
