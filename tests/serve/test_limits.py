@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,3 +93,45 @@ def test_sigterm_drains_the_request_in_flight(bundle: Path, images, port: int) -
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def _metric(url: str, name: str) -> float:
+    lines = httpx.get(f"{url}/metrics").text.splitlines()
+    return sum(float(line.split(" ")[1]) for line in lines if line.split("{")[0].split(" ")[0] == name)
+
+
+def _raw_predict(url: str, data: bytes) -> socket.socket:
+    """Send a predict request on a raw socket and return it unread (so the test can hang up)."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\n"
+                 f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    return sock
+
+
+def test_work_of_a_timed_out_request_is_dropped(serve, images) -> None:
+    # The small image waits in the queue for the big one being decoded (max_wait_ms); its deadline
+    # passes there, and the model never runs it.
+    url = serve(timeout_s=0.1, max_wait_ms=5000.0)
+    slow: list[httpx.Response] = []
+    thread = _send_in_background(url, images["big"], slow)
+    time.sleep(0.01)
+    small = httpx.post(f"{url}/v1/predict", files={"file": images["small"]}, timeout=60)
+    thread.join()
+    assert small.status_code == 504 and slow[0].status_code == 504
+    time.sleep(0.2)  # the big decode ends, the batch forms without the small image
+    assert _metric(url, "lightship_images_dropped_total") >= 1
+    assert _metric(url, "lightship_inference_seconds_count") == 0
+
+
+def test_work_of_a_client_that_hung_up_is_dropped(serve, images) -> None:
+    url = serve(timeout_s=30.0, max_wait_ms=5000.0)
+    slow: list[httpx.Response] = []
+    thread = _send_in_background(url, images["big"], slow)
+    time.sleep(0.01)
+    _raw_predict(url, images["small"]).close()  # queued behind the big decode, then gone
+    thread.join()
+    assert slow[0].status_code == 200
+    assert _metric(url, "lightship_images_dropped_total") == 1
+    assert _metric(url, "lightship_inference_seconds_count") == 1  # the big image's call only
+    assert 'status="499"' in httpx.get(f"{url}/metrics").text

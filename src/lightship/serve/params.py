@@ -48,4 +48,16 @@ class IntParam:
                            "default": self.default}}
 
 
+def parse_query(query: Mapping[str, str], param: IntParam) -> int:
+    """``param`` from ``query``, which may hold nothing else: a parameter this API does not declare is a
+    422 too (a misspelt ``topk=3`` silently ignored would return five labels and look like a bug)."""
+    for name in query:
+        if name != param.name:
+            shown = name if len(name) <= 40 else name[:40] + "..."
+            raise ServeError(422, "invalid_parameter",
+                             f"unknown query parameter {shown!r}; this route takes only {param.name}",
+                             details={"parameter": shown})
+    return param.parse(query)
+
+
 TOP_K = IntParam("top_k", 5, 1, 1000, "How many (label, probability) pairs to return, best first")

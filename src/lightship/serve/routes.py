@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .batcher import Scored
-from .params import TOP_K
+from .params import TOP_K, parse_query
 from .problems import ServeError, error_response
 from .schemas import BatchResponse, PredictResponse, error_docs
 from .security import SECURITY, BearerAuth
@@ -57,7 +57,7 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> APIRouter:
     the metrics. Health and readiness probes stay open."""
     router = APIRouter()
     predict_errors = error_docs(400, 401, 413, 415, 422, 503, 504)
-    guarded = {"security": SECURITY}
+    guarded = {"security": SECURITY} if auth.expected is not None else {}
 
     def predict_doc(batch: bool) -> dict[str, Any]:
         return {**request_body_doc(batch), "parameters": [TOP_K.openapi()], **guarded}
@@ -68,7 +68,7 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> APIRouter:
         """Classify one image: a multipart field ``file`` or a raw ``image/*`` body."""
         started = time.perf_counter()
         auth.check(request)
-        top_k = TOP_K.parse(request.query_params)
+        top_k = parse_query(request.query_params, TOP_K)
         state = _state(request)
         uploads = await read_uploads(request, state.settings.max_batch_files, batch=False)
         (outcome,), decode_ms = await state.score(uploads, started, request.receive)
@@ -87,7 +87,7 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> APIRouter:
         that could not be scored. Only a request that is malformed as a whole fails as a whole."""
         started = time.perf_counter()
         auth.check(request)
-        top_k = TOP_K.parse(request.query_params)
+        top_k = parse_query(request.query_params, TOP_K)
         state = _state(request)
         uploads = await read_uploads(request, state.settings.max_batch_files, batch=True)
         outcomes, decode_ms = await state.score(uploads, started, request.receive)

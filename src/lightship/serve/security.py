@@ -16,8 +16,8 @@ from lightship.serve.problems import ServeError
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
                                "description": "Required when the server runs with --token (or LIGHTSHIP_TOKEN)"}}
-#: ``security`` of a guarded operation: the token, or nothing when the server runs without one.
-SECURITY = [{"bearer": []}, {}]
+#: ``security`` of a guarded operation (declared only when the server runs with a token).
+SECURITY = [{"bearer": []}]
 
 
 class BearerAuth:
