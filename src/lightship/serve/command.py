@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -25,8 +26,29 @@ TOKEN_ENV = "LIGHTSHIP_TOKEN"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
+#: glibc's mallopt parameter: allocations from this size on are separate mappings, unmapped when freed.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+def return_large_frees_to_the_system() -> None:
+    """Make glibc hand large freed blocks (decoded images, runtime buffers) back to the system at once.
+
+    By default glibc raises its mmap threshold after the first large block is freed (up to 32 MB), and
+    later blocks of that size come from heap arenas that are never given back: after one 50 MP photo
+    the process kept ~500 MB it no longer used. Setting the threshold fixes it at 1 MB. No-op where
+    the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):
+        pass
+
+
 def app_from_env() -> FastAPI:
     """uvicorn factory for ``--workers > 1``: each worker process loads the bundle itself."""
+    return_large_frees_to_the_system()
     config = json.loads(os.environ[CONFIG_ENV])
     settings = config["settings"]
     settings["site"] = Path(settings["site"]) if settings["site"] else None
@@ -94,6 +116,7 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     # The drain waits for in-flight requests, each bounded by timeout_s: never hang longer than that.
     grace = int(timeout_s) + 5
     if workers == 1:
+        return_large_frees_to_the_system()
         app = create_app(predictor, settings)
         uvicorn.run(
             app,
