@@ -49,10 +49,10 @@ def _decoded(paths: list[Path], limits: PixelLimits, errors: Console) -> Iterato
 
 
 def _skip(errors: Console, source: object, reason: str) -> None:
-    errors.print(f"skipped {source}: {reason}", markup=False, highlight=False)
+    errors.print(f"skipped {source}: {reason}", markup=False, highlight=False, soft_wrap=True)
 
 
-def _predictions(predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], top_k: int,
+def predict_chunk(predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], top_k: int,
                  errors: Console) -> Iterator[tuple[Path, Prediction]]:
     """The chunk's predictions; when the runtime fails on it, image by image, skipping those it fails on."""
     try:
@@ -98,7 +98,7 @@ def predict_command(
         table.add_column(column)
     done = 0
     for chunk in _decoded(images, limits, errors):
-        for path, result in _predictions(predictor, chunk, top_k, errors):
+        for path, result in predict_chunk(predictor, chunk, top_k, errors):
             done += 1
             if json:
                 sys.stdout.write(jsonlib.dumps({"path": str(path), **result.to_dict()}) + "\n")
