@@ -86,33 +86,80 @@ class PixelLimits:
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
-def image_size(data: bytes, source: str) -> tuple[int, int]:
-    """``(width, height)`` as :func:`decode_image` would return them, read from the header only.
+#: What Pillow raises on broken files besides UnidentifiedImageError (its plugins are not uniform).
+_BROKEN = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct_error)
 
-    Pillow's ``Image.open`` parses the header and decodes nothing. EXIF orientation is looked up where
-    the header holds it (a PNG's eXIf chunk after the pixel data is not: looking there means decoding, so
-    the decoded shape is checked again after decoding). Raises ImageDecodeError for unreadable headers.
-    """
+
+def _parse(data: bytes, source: str, strict_bombs: bool) -> Image.Image:
+    """Pillow's lazy open (header only) with its failures as ImageDecodeError naming ``source``;
+    ``strict_bombs``: Pillow's decompression-bomb warning (over 89 MP) refuses the image too."""
     if len(data) == 0:
         raise ImageDecodeError(source, "empty file (0 bytes)")
     try:
+        if not strict_bombs:  # the caller checks sizes itself (and catch_warnings costs a visible share
+            return Image.open(io.BytesIO(data))  # of a small image's decode in the server)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if image.format != "PNG" or "exif" in image.info:
-                    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-                    if orientation in _SWAPPING_ORIENTATIONS:
-                        width, height = height, width
-    except Image.DecompressionBombError as exc:  # Pillow's own guard fired first (over 2 x MAX_IMAGE_PIXELS)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # Pillow's own guard (over 2 x MAX_IMAGE_PIXELS)
         declared = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageTooLarge(source, "max_pixels", int(declared.group(1)) if declared else float("inf"),
                             Image.MAX_IMAGE_PIXELS * 2, f"image too large (decompression bomb): {exc}") from exc
+    except Image.DecompressionBombWarning as exc:
+        raise ImageDecodeError(source, f"image too large (decompression bomb): {exc}") from exc
     except UnidentifiedImageError as exc:
         raise ImageDecodeError(source, "not an image, or a format Pillow cannot read") from exc
-    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct_error) as exc:
+    except _BROKEN as exc:
+        raise ImageDecodeError(source, f"corrupt or truncated image: {exc}") from exc
+
+
+def displayed_size(image: Image.Image, source: str) -> tuple[int, int]:
+    """``(width, height)`` of an opened image once EXIF orientation is applied, without decoding.
+
+    EXIF is looked up where the header holds it; a PNG's eXIf chunk after the pixel data is not (looking
+    there means decoding), so :func:`finish_decode` checks the decoded shape again.
+    """
+    width, height = image.size
+    try:
+        header_exif = image.format != "PNG" or "exif" in image.info
+        if header_exif and image.getexif().get(ExifTags.Base.Orientation, 1) in _SWAPPING_ORIENTATIONS:
+            width, height = height, width
+    except _BROKEN as exc:
         raise ImageDecodeError(source, f"corrupt image header: {exc}") from exc
     return width, height
+
+
+def image_size(data: bytes, source: str) -> tuple[int, int]:
+    """``(width, height)`` as :func:`decode_image` would return them, read from the header only
+    (Pillow's ``Image.open`` parses the header and decodes nothing)."""
+    return displayed_size(_parse(data, source, strict_bombs=False), source)
+
+
+def open_image(data: bytes, source: str, limits: PixelLimits | None = None) -> Image.Image:
+    """The image with its header read and its size checked, nothing decoded yet (see :func:`finish_decode`).
+
+    With ``limits``: :func:`check_size`. Without: the fixed :data:`MAX_PIXELS` guard and Pillow's own.
+    """
+    image = _parse(data, source, strict_bombs=limits is None)
+    width, height = displayed_size(image, source)
+    if limits is not None:
+        check_size(width, height, limits, source)
+    elif width * height > MAX_PIXELS:
+        raise ImageDecodeError(source, f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)")
+    return image
+
+
+def finish_decode(image: Image.Image, source: str, limits: PixelLimits | None = None) -> np.ndarray:
+    """Decode an image from :func:`open_image` into ``uint8`` RGB ``H x W x 3``; the decoded shape is
+    checked against ``limits`` again (EXIF orientation may sit past the header)."""
+    try:
+        image.load()
+        pixels = to_rgb_array(image)
+    except _BROKEN as exc:
+        raise ImageDecodeError(source, f"corrupt or truncated image: {exc}") from exc
+    if limits is not None:
+        check_size(pixels.shape[1], pixels.shape[0], limits, source)
+    return pixels
 
 
 def check_size(width: int, height: int, limits: PixelLimits, source: str) -> None:
@@ -178,34 +225,6 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return out
 
 
-def _open(data: bytes, source: str, limits: PixelLimits | None = None) -> Image.Image:
-    if len(data) == 0:
-        raise ImageDecodeError(source, "empty file (0 bytes)")
-    if limits is not None:
-        check_size(*image_size(data, source), limits, source)
-    try:
-        with warnings.catch_warnings():
-            # Without limits Pillow's own bomb warning refuses too; with them, the caller's budget rules.
-            warnings.simplefilter("error" if limits is None else "ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if limits is None and width * height > MAX_PIXELS:
-                raise ImageDecodeError(
-                    source,
-                    f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)",
-                )
-            image.load()
-    except ImageDecodeError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError(source, f"image too large (decompression bomb): {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise ImageDecodeError(source, "not an image, or a format Pillow cannot read") from exc
-    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct_error) as exc:
-        raise ImageDecodeError(source, f"corrupt or truncated image: {exc}") from exc
-    return image
-
-
 def decode_image(image: ImageInput, source: str | None = None, limits: PixelLimits | None = None) -> np.ndarray:
     """Decode a path, raw bytes, a PIL image or an array into ``uint8`` RGB ``H x W x 3``.
 
@@ -224,25 +243,15 @@ def decode_image(image: ImageInput, source: str | None = None, limits: PixelLimi
             raise ImageDecodeError(name, "is a directory, not an image file") from exc
         except OSError as exc:
             raise ImageDecodeError(name, f"cannot read file: {exc.strerror or exc}") from exc
-        return _decoded(_open(data, name, limits), name, limits)
+        return finish_decode(open_image(data, name, limits), name, limits)
     if isinstance(image, (bytes, bytearray, memoryview)):
         name = source or "<bytes>"
-        return _decoded(_open(bytes(image), name, limits), name, limits)
+        return finish_decode(open_image(bytes(image), name, limits), name, limits)
     if isinstance(image, Image.Image):
         return to_rgb_array(image)
     if isinstance(image, np.ndarray):
         return _array_to_rgb(image, source or "<array>")
     raise ImageDecodeError(source or repr(type(image)), f"unsupported input type {type(image).__name__}")
-
-
-def _decoded(image: Image.Image, source: str, limits: PixelLimits | None) -> np.ndarray:
-    try:
-        pixels = to_rgb_array(image)
-    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct_error) as exc:
-        raise ImageDecodeError(source, f"corrupt image: {exc}") from exc  # e.g. a broken EXIF block
-    if limits is not None:
-        check_size(pixels.shape[1], pixels.shape[0], limits, source)
-    return pixels
 
 
 def _array_to_rgb(arr: np.ndarray, source: str) -> np.ndarray:

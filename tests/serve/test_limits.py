@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def _send_in_background(url: str, data: bytes, results: list[httpx.Response]) -> threading.Thread:
@@ -109,29 +110,37 @@ def _raw_predict(url: str, data: bytes) -> socket.socket:
     return sock
 
 
-def test_work_of_a_timed_out_request_is_dropped(serve, images) -> None:
-    # The small image waits in the queue for the big one being decoded (max_wait_ms); its deadline
-    # passes there, and the model never runs it.
-    url = serve(timeout_s=0.1, max_wait_ms=5000.0)
+@pytest.fixture(scope="module")
+def photo_200() -> bytes:
+    """A 200x200 JPEG: above the inline-decode size, so it waits for the pixel budget like a photo."""
+    from .conftest import jpeg
+
+    return jpeg(200, 200, seed=3)
+
+
+def test_work_of_a_timed_out_request_is_dropped(serve, images, photo_200) -> None:
+    # A 1-pixel budget admits one image at a time: the 200x200 image waits while the 16 MP one is
+    # decoded and scored (longer than the deadline), times out there, and is never decoded or scored.
+    url = serve(timeout_s=0.35, decoded_budget_mp=0.000001)
     slow: list[httpx.Response] = []
     thread = _send_in_background(url, images["big"], slow)
-    time.sleep(0.01)
-    small = httpx.post(f"{url}/v1/predict", files={"file": images["small"]}, timeout=60)
+    time.sleep(0.05)
+    waiting = httpx.post(f"{url}/v1/predict", files={"file": photo_200}, timeout=60)
     thread.join()
-    assert small.status_code == 504 and slow[0].status_code == 504
-    time.sleep(0.2)  # the big decode ends, the batch forms without the small image
+    assert waiting.status_code == 504 and waiting.json()["error"]["code"] == "timeout"
+    time.sleep(1.0)  # whatever of the big image's work had started ends
     assert _metric(url, "lightship_images_dropped_total") >= 1
-    assert _metric(url, "lightship_inference_seconds_count") == 0
+    assert _metric(url, "lightship_batch_size_sum") <= 1  # at most the big image was scored
 
 
-def test_work_of_a_client_that_hung_up_is_dropped(serve, images) -> None:
-    url = serve(timeout_s=30.0, max_wait_ms=5000.0)
+def test_work_of_a_client_that_hung_up_is_dropped(serve, images, photo_200) -> None:
+    url = serve(timeout_s=30.0, decoded_budget_mp=0.000002)
     slow: list[httpx.Response] = []
     thread = _send_in_background(url, images["big"], slow)
-    time.sleep(0.01)
-    _raw_predict(url, images["small"]).close()  # queued behind the big decode, then gone
+    time.sleep(0.05)
+    _raw_predict(url, photo_200).close()  # waits for the budget behind the big image, then is gone
     thread.join()
     assert slow[0].status_code == 200
     assert _metric(url, "lightship_images_dropped_total") == 1
-    assert _metric(url, "lightship_inference_seconds_count") == 1  # the big image's call only
+    assert _metric(url, "lightship_batch_size_sum") == 1  # the big image only
     assert 'status="499"' in httpx.get(f"{url}/metrics").text

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..runtime import Predictor, load
+from .fastpath import FastPathMiddleware
 from .limits import BodyLimitMiddleware
 from .metrics import MetricsMiddleware
 from .problems import HANDLERS
@@ -54,13 +55,15 @@ def create_app(
     app.state.server = state
     for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
-    router = build_router(BearerAuth(settings.token), settings.public_metrics)
+    router, fast_routes = build_router(BearerAuth(settings.token), settings.public_metrics)
     if settings.site is None:
         root_page_route(router)
     app.include_router(router)
     if settings.site is not None:  # mounted last: the API routes above take precedence over files
         app.mount("/", StaticFiles(directory=settings.site, html=True), name="site")
-    # add_middleware wraps: the last added is outermost. Metrics outermost so it counts every answer.
+    # add_middleware wraps: the last added is outermost. Metrics outermost so it counts every answer;
+    # the predict fast path innermost, so every other layer still applies to it.
+    app.add_middleware(FastPathMiddleware, handlers=fast_routes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     if settings.cors:
         app.add_middleware(

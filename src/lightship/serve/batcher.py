@@ -51,6 +51,13 @@ class _Pending:
     image: np.ndarray
     future: asyncio.Future[Scored]
     enqueued: float
+    on_release: Callable[[], None] | None = None
+
+    def release(self) -> None:
+        """The batcher is done with the image (scored, dropped or failed): its memory can be counted free."""
+        if self.on_release is not None:
+            self.on_release()
+            self.on_release = None
 
 
 class MicroBatcher:
@@ -105,8 +112,13 @@ class MicroBatcher:
     def has_room(self, count: int) -> bool:
         return len(self._queue) + count <= self.queue_size
 
-    def submit(self, images: list[np.ndarray]) -> list[asyncio.Future[Scored]]:
-        """Queue all of ``images`` or none of them (QueueFull), so a batch request is never half-served."""
+    def submit(self, images: list[np.ndarray],
+               on_release: Callable[[], None] | None = None) -> list[asyncio.Future[Scored]]:
+        """Queue all of ``images`` or none of them (QueueFull), so a batch request is never half-served.
+
+        ``on_release`` is called (on the event loop) for each image once the batcher is done with it:
+        after its model call, or when it is dropped because its request went away.
+        """
         if self._closing or not self.has_room(len(images)):
             raise QueueFull(f"{len(self._queue)} images are waiting (queue_size {self.queue_size})")
         loop = asyncio.get_running_loop()
@@ -115,7 +127,7 @@ class MicroBatcher:
         futures = []
         for image in images:
             future: asyncio.Future[Scored] = loop.create_future()
-            self._queue.append(_Pending(image, future, now))
+            self._queue.append(_Pending(image, future, now, on_release))
             futures.append(future)
         self._metrics.queue_depth.set(len(self._queue))
         if was_idle or len(self._queue) >= self.max_batch:
@@ -152,6 +164,7 @@ class MicroBatcher:
             item = self._queue.popleft()
             if item.future.done():
                 self._metrics.dropped.inc()
+                item.release()
             else:
                 batch.append(item)
         self._metrics.queue_depth.set(len(self._queue))
@@ -169,6 +182,9 @@ class MicroBatcher:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
+        finally:
+            for item in batch:
+                item.release()
         for group, probs, seconds in outcomes:
             self._metrics.batch_size.observe(len(group))
             self._metrics.inference.observe(seconds)

@@ -46,6 +46,16 @@ def return_large_frees_to_the_system() -> None:
         pass
 
 
+def serving_threads(workers: int) -> int:
+    """Runtime threads per worker by default: the usable cores but one, shared among the workers.
+
+    The spare core runs the event loops and decoding. Measured on 2 cores (docs/serving.md): a model on
+    both cores fights the event loop for them (and its idle threads spin), so one model thread served
+    more requests per second than two.
+    """
+    return max(1, (default_threads() - 1) // workers)
+
+
 def app_from_env() -> FastAPI:
     """uvicorn factory for ``--workers > 1``: each worker process loads the bundle itself."""
     return_large_frees_to_the_system()
@@ -86,7 +96,8 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
         queue_size: Most images waiting for a batch per worker; beyond it requests get 503 with Retry-After.
         timeout_s: Per-request deadline (decode, queue and inference); past it the answer is 504.
         cors: Origins allowed to call the API from a browser (e.g. https://example.org); default none (CORS off).
-        threads: CPU threads of the runtime per worker; default: the usable cores divided among the workers.
+        threads: CPU threads of the runtime per worker; default: the usable cores but one (left to the
+            event loop and decoding), divided among the workers.
         site: Folder of a web app built by ``lightship web BUNDLE --out SITE`` to serve at ``/``.
         access_log: Log one line per request (costs throughput; /metrics counts requests anyway).
         max_image_mp: Largest image in megapixels, read from its header before decoding; larger: 413.
@@ -107,8 +118,8 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
                              public_metrics=public_metrics)
     if workers < 1:
         raise LightshipError(f"workers must be >= 1, got {workers}")
-    if threads is None and workers > 1:
-        threads = max(1, default_threads() // workers)
+    if threads is None:
+        threads = serving_threads(workers)
     if host not in LOOPBACK and token is None:
         log.warning("serving on %s without --token: anyone who can reach this port can use the model", host)
     # Load (and hash-check) the bundle before binding: a tampered bundle fails here with a clear message.
@@ -118,14 +129,8 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     if workers == 1:
         return_large_frees_to_the_system()
         app = create_app(predictor, settings)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=access_log,
-            timeout_graceful_shutdown=grace,
-            log_level="info",
-        )
+        uvicorn.run(app, host=host, port=port, access_log=access_log, timeout_graceful_shutdown=grace,
+                    log_level="info", proxy_headers=False)
         return 0
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
@@ -134,14 +139,6 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     )
     if token is not None:
         os.environ[TOKEN_ENV] = token
-    uvicorn.run(
-        f"{__name__}:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        timeout_graceful_shutdown=grace,
-        log_level="info",
-    )
+    uvicorn.run(f"{__name__}:app_from_env", factory=True, host=host, port=port, workers=workers,
+                access_log=access_log, timeout_graceful_shutdown=grace, log_level="info", proxy_headers=False)
     return 0

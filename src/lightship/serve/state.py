@@ -16,11 +16,13 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
-from ..images import ImageDecodeError, PixelLimits, check_size, decode_image, image_size
+from ..images import ImageDecodeError, PixelLimits, displayed_size, finish_decode, open_image
 from ..runtime import Predictor
 from ..runtime.backends import default_threads
 from ..runtime.public import public_manifest
@@ -34,6 +36,10 @@ from .uploads import Upload
 #: Uploads up to this size have their header read on the event loop (microseconds); larger ones on the
 #: decode pool, since a hostile header (millions of JPEG markers) can take long to walk.
 INLINE_HEADER_BYTES = 64 * 1024
+#: Images up to this many pixels are decoded on the event loop (well under a millisecond): handing them
+#: to a pool thread and back cost more CPU than decoding them (docs/serving.md, profile). Larger ones
+#: hold the pixel budget and decode on the pool.
+INLINE_DECODE_PIXELS = 128 * 128
 
 #: One upload's outcome: its probabilities, or the error that refused it.
 Outcome = Scored | ServeError
@@ -44,6 +50,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 @dataclass
 class _Image:
     upload: Upload
+    opened: Image.Image | None = None
     pixels: int = 0
     error: ServeError | None = None
 
@@ -164,35 +171,60 @@ class ServerState:
         """Declared size within the per-image limits, else the image's error (nothing decoded)."""
         name = image.upload.name
         try:
-            width, height = image_size(image.upload.data, name)
-            check_size(width, height, self.limits, name)
+            image.opened = open_image(image.upload.data, name, self.limits)
+            width, height = displayed_size(image.opened, name)
         except ImageDecodeError as exc:
             image.error = decode_problem(exc)
             return
         image.pixels = width * height
 
     async def _score_one(self, image: _Image, loop: asyncio.AbstractEventLoop) -> Outcome:
-        """Budget, decode (on the pool), batch; the budget is held until the model has scored it."""
+        """Decode (small images inline, others on the pool under the pixel budget), then batch."""
         if image.error is not None:
             return image.error
-        assert self.batcher is not None
-        await self.budget.acquire(image.pixels)
-        decoding = self.decode_pool.submit(decode_image, image.upload.data, image.upload.name, self.limits)
+        assert self.batcher is not None and image.opened is not None
+        opened, image.opened = image.opened, None  # nothing here keeps the decoded pixels alive longer
+        if image.pixels <= INLINE_DECODE_PIXELS:
+            try:
+                pixels = finish_decode(opened, image.upload.name, self.limits)
+            except ImageDecodeError as exc:
+                return decode_problem(exc)
+            return await self._submit(pixels, None)
+        try:
+            await self.budget.acquire(image.pixels)
+        except asyncio.CancelledError:
+            self.metrics.dropped.inc()  # its request went away while it waited for the budget
+            raise
+        release = partial(self.budget.release, image.pixels)
+        decoding = self.decode_pool.submit(finish_decode, opened, image.upload.name, self.limits)
+        del opened
+        submitted: asyncio.Future[Scored] | None = None
         try:
             with self.batcher.incoming(1):
                 pixels = await asyncio.wrap_future(decoding, loop=loop)
-            (future,) = self.batcher.submit([pixels])
-            del pixels  # the queue holds it now; nothing here keeps it alive after the model call
-            return await future
+            submitted = self._submit(pixels, release)  # the batcher releases the pixels from here on
+            del pixels
+            return await submitted
         except ImageDecodeError as exc:
             return decode_problem(exc)
+        except asyncio.CancelledError:
+            if submitted is None:
+                self.metrics.dropped.inc()  # gone before its image was queued
+            raise
+        finally:
+            if submitted is None and (decoding.cancel() or decoding.done()):
+                release()
+            elif submitted is None:  # gone mid-decode: the pixels are held until the decode thread lets go
+                decoding.add_done_callback(lambda _: loop.call_soon_threadsafe(release))
+
+    def _submit(self, pixels: np.ndarray, on_release: Callable[[], None] | None) -> asyncio.Future[Scored]:
+        """Queue decoded pixels for a batch (the queue holds the only reference from here on)."""
+        assert self.batcher is not None
+        try:
+            (future,) = self.batcher.submit([pixels], on_release)
         except QueueFull:
             raise _busy(self.batcher) from None
-        finally:
-            if decoding.cancel() or decoding.done():
-                self.budget.release(image.pixels)
-            else:  # cancelled mid-decode: the pixels are held until the decode thread lets go of them
-                decoding.add_done_callback(lambda _: loop.call_soon_threadsafe(self.budget.release, image.pixels))
+        return future
 
 
 def _busy(batcher: MicroBatcher) -> ServeError:
