@@ -9,8 +9,11 @@ multiplies throughput under load while adding at most ``max_wait`` latency when 
   arrived (images that queued up during the previous model call go out at once), or when no request is
   being read or decoded (:meth:`MicroBatcher.incoming`): then nothing is about to join, and waiting would
   only add latency; a lone request is answered without any batching delay;
-- the model runs on ONE worker thread per process: the runtime's own intra-op threads already use the
-  cores, and a second concurrent call would only oversubscribe them;
+- the model runs on ``parallel`` worker threads, each one batch at a time: 1 for runtimes whose loaded
+  model serves one call at a time, or, for ONNX Runtime (whose sessions take concurrent calls), one per
+  core with a single intra-op thread each. Measured on 2 cores (docs/serving.md): two single-threaded
+  calls cost ~20% less CPU per image than one call on two intra-op threads, whose small convolutions
+  parallelise poorly; while every model thread is busy, arriving images wait and form larger batches;
 - images are grouped by size and each size is one call: the artifact resizes inside, the server never does;
 - an image whose request timed out or whose client went away (its future is cancelled) is dropped when
   the batch forms and again on the model thread just before its group runs, so the model never computes
@@ -63,14 +66,8 @@ class _Pending:
 class MicroBatcher:
     """Groups submitted images into model calls of up to ``max_batch`` images per size."""
 
-    def __init__(
-        self,
-        run: Callable[[np.ndarray], np.ndarray],
-        metrics: ServeMetrics,
-        max_batch: int,
-        max_wait_ms: float,
-        queue_size: int,
-    ) -> None:
+    def __init__(self, run: Callable[[np.ndarray], np.ndarray], metrics: ServeMetrics, max_batch: int,
+                 max_wait_ms: float, queue_size: int, parallel: int = 1) -> None:
         self._run = run
         self._metrics = metrics
         self.max_batch = max_batch
@@ -81,7 +78,9 @@ class MicroBatcher:
         self._closing = False
         self._incoming = 0
         self._task: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lightship-model")
+        self._executor = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="lightship-model")
+        self._slots = asyncio.Semaphore(parallel)
+        self._running: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._collect(), name="lightship-batcher")
@@ -92,10 +91,11 @@ class MicroBatcher:
         self._wakeup.set()
         if self._task is not None:
             await self._task
+        await asyncio.gather(*self._running)
         self._executor.shutdown(wait=True)
 
     async def call(self, fn: Callable[[], np.ndarray]) -> np.ndarray:
-        """Run ``fn`` on the model thread (warm-up), serialised with the batches."""
+        """Run ``fn`` on a model thread (warm-up)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     @contextmanager
@@ -153,9 +153,18 @@ class MicroBatcher:
                     await asyncio.wait_for(self._wakeup.wait(), remaining)
                 except asyncio.TimeoutError:
                     break
+            await self._slots.acquire()  # a model thread is free; images keep queueing until then
             batch = self._take()
-            if batch:
-                await self._dispatch(batch, loop)
+            if not batch:
+                self._slots.release()
+                continue
+            task = loop.create_task(self._dispatch(batch, loop))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._slots.release()
 
     def _take(self) -> list[_Pending]:
         """Up to ``max_batch`` images, dropping those whose request is already gone (cancelled)."""

@@ -6,17 +6,17 @@ import ctypes
 import json
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
-from lightship.errors import LightshipError
-from lightship.runtime import load
-from lightship.runtime.backends import RuntimeChoice, default_threads
-from lightship.serve.app import create_app
-from lightship.serve.settings import ServeSettings
+from ..errors import LightshipError
+from ..runtime import Predictor, load
+from ..runtime.backends import default_threads
+from .app import create_app
+from .settings import ServeSettings
 
 log = logging.getLogger("lightship.serve")
 
@@ -46,14 +46,20 @@ def return_large_frees_to_the_system() -> None:
         pass
 
 
-def serving_threads(workers: int) -> int:
-    """Runtime threads per worker by default: the usable cores but one, shared among the workers.
+def serving_predictor(bundle: Path, runtime: str, threads: int) -> tuple[Predictor, int]:
+    """The bundle loaded for serving with ``threads`` CPU threads, and how many model calls may run at once.
 
-    The spare core runs the event loops and decoding. Measured on 2 cores (docs/serving.md): a model on
-    both cores fights the event loop for them (and its idle threads spin), so one model thread served
-    more requests per second than two.
+    ONNX Runtime sessions take concurrent calls: the model is loaded single-threaded and ``threads``
+    batches run at once (see :mod:`.batcher` for the measurement). Other runtimes get ``threads``
+    intra-op threads and one call at a time.
     """
-    return max(1, (default_threads() - 1) // workers)
+    if runtime in ("onnxruntime", "auto"):
+        predictor = load(bundle, runtime=runtime, threads=1)
+        if predictor.runtime == "onnxruntime":
+            return predictor, threads
+        if threads == 1:
+            return predictor, 1
+    return load(bundle, runtime=runtime, threads=threads), 1
 
 
 def app_from_env() -> FastAPI:
@@ -64,7 +70,8 @@ def app_from_env() -> FastAPI:
     settings["site"] = Path(settings["site"]) if settings["site"] else None
     settings["cors"] = tuple(settings["cors"])
     settings["token"] = os.environ.get(TOKEN_ENV)  # never written into the config variable
-    return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
+    predictor, parallel = serving_predictor(Path(config["bundle"]), config["runtime"], config["threads"])
+    return create_app(predictor, replace(ServeSettings(**settings), parallel_calls=parallel))
 
 
 def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
@@ -96,8 +103,9 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
         queue_size: Most images waiting for a batch per worker; beyond it requests get 503 with Retry-After.
         timeout_s: Per-request deadline (decode, queue and inference); past it the answer is 504.
         cors: Origins allowed to call the API from a browser (e.g. https://example.org); default none (CORS off).
-        threads: CPU threads of the runtime per worker; default: the usable cores but one (left to the
-            event loop and decoding), divided among the workers.
+        threads: CPU threads of the model per worker; default: the usable cores divided among the workers.
+            With onnxruntime they run that many batches at once, one thread each; other runtimes use them
+            within one call.
         site: Folder of a web app built by ``lightship web BUNDLE --out SITE`` to serve at ``/``.
         access_log: Log one line per request (costs throughput; /metrics counts requests anyway).
         max_image_mp: Largest image in megapixels, read from its header before decoding; larger: 413.
@@ -119,11 +127,12 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     if workers < 1:
         raise LightshipError(f"workers must be >= 1, got {workers}")
     if threads is None:
-        threads = serving_threads(workers)
+        threads = max(1, default_threads() // workers)
     if host not in LOOPBACK and token is None:
         log.warning("serving on %s without --token: anyone who can reach this port can use the model", host)
     # Load (and hash-check) the bundle before binding: a tampered bundle fails here with a clear message.
-    predictor = load(bundle, runtime=runtime, threads=threads)
+    predictor, parallel = serving_predictor(bundle, runtime, threads)
+    settings = replace(settings, parallel_calls=parallel)
     # The drain waits for in-flight requests, each bounded by timeout_s: never hang longer than that.
     grace = int(timeout_s) + 5
     if workers == 1:

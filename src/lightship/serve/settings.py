@@ -29,6 +29,7 @@ class ServeSettings:
     max_request_mp: float = 200.0
     decoded_budget_mp: float = 64.0
     public_metrics: bool = False
+    parallel_calls: int = 1
 
     def __post_init__(self) -> None:
         # Checked here, not deep in a request, so a bad flag stops the command before it binds a port.
@@ -43,6 +44,7 @@ class ServeSettings:
             "max_aspect must be >= 1": self.max_aspect >= 1,
             "max_request_mp must be >= max_image_mp": self.max_request_mp >= self.max_image_mp,
             "decoded_budget_mp must be > 0": self.decoded_budget_mp > 0,
+            "parallel_calls must be >= 1": self.parallel_calls >= 1,
             "token must not be empty (omit it to turn auth off)": self.token is None or self.token != "",
         }
         problems = [message for message, ok in checks.items() if not ok]

@@ -79,6 +79,11 @@ class ServerState:
         self.budget = PixelBudget(int(self.settings.decoded_budget_mp * MEGA))
 
     @property
+    def parallel_calls(self) -> int:
+        """Concurrent model calls: as configured for ONNX Runtime (thread-safe sessions), else one."""
+        return self.settings.parallel_calls if self.predictor.runtime == "onnxruntime" else 1
+
+    @property
     def model_ref(self) -> dict[str, str]:
         """Name and version: the manifest's model version when it has one, else the served file's sha256
         prefix, which changes exactly when the weights (or the export) change."""
@@ -89,7 +94,8 @@ class ServerState:
     def public_manifest(self) -> dict[str, Any]:
         public = public_manifest(self.predictor.manifest)
         public["serving"] = {"format": self.predictor.format, "runtime": self.predictor.runtime,
-                             "threads": self.predictor.threads, "max_batch": self.settings.max_batch,
+                             "threads": self.predictor.threads, "parallel_calls": self.parallel_calls,
+                             "max_batch": self.settings.max_batch,
                              "max_wait_ms": self.settings.max_wait_ms,
                              "limits": {"max_pixels": self.limits.max_pixels, "max_aspect": self.limits.max_aspect,
                                         "max_height": self.limits.max_height, "max_width": self.limits.max_width,
@@ -99,13 +105,8 @@ class ServerState:
 
     async def start(self) -> None:
         """Start batching and warm the model up (first calls allocate memory) before /readyz says yes."""
-        self.batcher = MicroBatcher(
-            self.predictor.run,
-            self.metrics,
-            self.settings.max_batch,
-            self.settings.max_wait_ms,
-            self.settings.queue_size,
-        )
+        self.batcher = MicroBatcher(self.predictor.run, self.metrics, self.settings.max_batch,
+                                    self.settings.max_wait_ms, self.settings.queue_size, self.parallel_calls)
         self.batcher.start()
         size = int(self.predictor.manifest["input"]["image_size"])
         for batch in sorted({1, self.settings.max_batch}):
