@@ -19,9 +19,6 @@ class OrtBackend:
         # process; plain allocations go back to the system. No speed difference measured for batches of
         # small images (docs/serving.md).
         options.enable_cpu_mem_arena = False
-        # Idle intra-op threads sleep instead of spinning: a spinning thread burns a core that the caller
-        # (an HTTP server's event loop, other processes) needs; measured in docs/serving.md.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
