@@ -28,19 +28,26 @@ def _send_in_background(url: str, data: bytes, results: list[httpx.Response]) ->
 def test_full_queue_answers_503_with_retry_after(serve, images) -> None:
     url = serve(queue_size=2, max_batch=1, timeout_s=60.0)
     slow: list[httpx.Response] = []
-    thread = _send_in_background(url, images["big"], slow)  # holds the model thread for ~1 s
+
+    def send_two_big() -> None:  # they fill the queue and hold the model thread for two calls
+        files = [("files", (f"big{i}.jpg", images["big"], "image/jpeg")) for i in range(2)]
+        slow.append(httpx.post(f"{url}/v1/predict/batch", files=files, timeout=60))
+
+    thread = threading.Thread(target=send_two_big)
+    thread.start()
     responses: list[httpx.Response] = []
     with httpx.Client(base_url=url, timeout=60) as client:
 
         def fire() -> None:
             responses.append(client.post("/v1/predict", files={"file": images["small"]}))
 
+        fired: list[threading.Thread] = []
         while thread.is_alive() and not any(r.status_code == 503 for r in responses):
-            burst = [threading.Thread(target=fire) for _ in range(4)]
-            for t in burst:
-                t.start()
-            for t in burst:
-                t.join()
+            fired.append(threading.Thread(target=fire))  # a steady stream, not waiting for answers
+            fired[-1].start()
+            time.sleep(0.01)
+        for t in fired:
+            t.join()
     thread.join()
     busy = [r for r in responses if r.status_code == 503]
     assert busy, [r.status_code for r in responses]
@@ -118,13 +125,24 @@ def photo_200() -> bytes:
     return jpeg(200, 200, seed=3)
 
 
+def _holding_budget(url: str, pixels: int) -> None:
+    """Wait until the server's pixel budget holds ``pixels`` (the big image is being worked on)."""
+    deadline = time.monotonic() + 30
+    while _metric(url, "lightship_decoded_pixels") != pixels:
+        assert time.monotonic() < deadline, "the big image never took the budget"
+        time.sleep(0.005)
+
+
+BIG_PIXELS = 4000 * 4000
+
+
 def test_work_of_a_timed_out_request_is_dropped(serve, images, photo_200) -> None:
     # A 1-pixel budget admits one image at a time: the 200x200 image waits while the 16 MP one is
     # decoded and scored (longer than the deadline), times out there, and is never decoded or scored.
     url = serve(timeout_s=0.35, decoded_budget_mp=0.000001)
     slow: list[httpx.Response] = []
     thread = _send_in_background(url, images["big"], slow)
-    time.sleep(0.05)
+    _holding_budget(url, BIG_PIXELS)
     waiting = httpx.post(f"{url}/v1/predict", files={"file": photo_200}, timeout=60)
     thread.join()
     assert waiting.status_code == 504 and waiting.json()["error"]["code"] == "timeout"
@@ -137,7 +155,7 @@ def test_work_of_a_client_that_hung_up_is_dropped(serve, images, photo_200) -> N
     url = serve(timeout_s=30.0, decoded_budget_mp=0.000002)
     slow: list[httpx.Response] = []
     thread = _send_in_background(url, images["big"], slow)
-    time.sleep(0.05)
+    _holding_budget(url, BIG_PIXELS)
     _raw_predict(url, photo_200).close()  # waits for the budget behind the big image, then is gone
     thread.join()
     assert slow[0].status_code == 200

@@ -13,22 +13,29 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 
 class PixelBudget:
     """An asyncio weighted semaphore over pixels, FIFO, where an oversized request takes it all."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, on_change: Callable[[int], None] | None = None) -> None:
         self.capacity = capacity
         self.used = 0
+        self._on_change = on_change  # told the pixels held after every change (a metrics gauge)
         self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    def _hold(self, pixels: int) -> None:
+        self.used += pixels
+        if self._on_change is not None:
+            self._on_change(self.used)
 
     def _fits(self, pixels: int) -> bool:
         return self.used == 0 or self.used + pixels <= self.capacity
 
     async def acquire(self, pixels: int) -> None:
         if not self._waiters and self._fits(pixels):
-            self.used += pixels
+            self._hold(pixels)
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((pixels, granted))
@@ -36,12 +43,12 @@ class PixelBudget:
             await granted
         except asyncio.CancelledError:
             if granted.done() and not granted.cancelled():  # granted just before the cancellation
-                self.used -= pixels
+                self._hold(-pixels)
             self._grant()  # the waiter behind may fit now
             raise
 
     def release(self, pixels: int) -> None:
-        self.used -= pixels
+        self._hold(-pixels)
         self._grant()
 
     def _grant(self) -> None:
@@ -53,5 +60,5 @@ class PixelBudget:
             if not self._fits(pixels):
                 return
             self._waiters.popleft()
-            self.used += pixels
+            self._hold(pixels)
             granted.set_result(None)

@@ -76,7 +76,7 @@ class ServerState:
 
     def __post_init__(self) -> None:
         self.limits = self.settings.pixel_limits(self.predictor.artifact.get("max_input"))
-        self.budget = PixelBudget(int(self.settings.decoded_budget_mp * MEGA))
+        self.budget = PixelBudget(int(self.settings.decoded_budget_mp * MEGA), self.metrics.decoded_pixels.set)
 
     @property
     def parallel_calls(self) -> int:
