@@ -104,6 +104,7 @@ def test_hostile_corpus_gets_200_or_4xx_within_the_goals(server) -> None:
             assert [e["filename"] for e in entries] == [n for n, _ in chunk]
             assert all(("label" in e) != ("error" in e) for e in entries)
         assert 'status="5' not in client.get("/metrics").text
+    print(f"hostile corpus: server VmHWM {peak_bytes(pid) / 2**20:.0f} MiB")
     assert peak_bytes(pid) <= GB, peak_bytes(pid)
 
 
