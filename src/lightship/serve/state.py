@@ -165,7 +165,13 @@ class ServerState:
         if len(images) == 1:
             outcomes = [await self._score_one(images[0], loop)]
         else:
-            outcomes = list(await asyncio.gather(*(self._score_one(image, loop) for image in images)))
+            tasks = [asyncio.ensure_future(self._score_one(image, loop)) for image in images]
+            try:
+                outcomes = [await task for task in tasks]
+            except BaseException:  # the request failed or went away as a whole: none of its images goes on
+                for task in tasks:
+                    task.cancel()
+                raise
         return outcomes, (time.perf_counter() - decode_start) * 1000
 
     def _check_header(self, image: _Image) -> None:
