@@ -86,3 +86,16 @@ def test_any_file_name_is_answered_and_echoed_escaped(serve, images, name: str) 
     expected = name.replace("\u202e", "\\u202e")
     assert entries[0]["filename"] == entries[1]["filename"] == expected
     assert entries[1]["error"]["code"] == "not_an_image" and expected in entries[1]["error"]["message"]
+
+
+def test_a_request_holds_one_decoded_photo_at_a_time(serve) -> None:
+    # Three same-size photos of one request would share a model call if they were decoded together;
+    # held one at a time, each is its own call (small images, decoded inline, still share calls).
+    from .conftest import jpeg
+
+    url = serve(max_wait_ms=50.0)
+    photos = [("files", (f"p{i}.jpg", jpeg(200, 150, seed=i), "image/jpeg")) for i in range(3)]
+    smalls = [("files", (f"s{i}.jpg", jpeg(seed=i), "image/jpeg")) for i in range(3)]
+    entries = httpx.post(f"{url}/v1/predict/batch", files=photos + smalls).json()["predictions"]
+    assert [e["batch_size"] for e in entries[:3]] == [1, 1, 1]
+    assert max(e["batch_size"] for e in entries[3:]) > 1

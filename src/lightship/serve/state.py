@@ -163,9 +163,10 @@ class ServerState:
         if total > self.settings.max_request_mp * MEGA:
             raise request_too_large(total, int(self.settings.max_request_mp * MEGA))
         if len(images) == 1:
-            outcomes = [await self._score_one(images[0], loop)]
+            outcomes = [await self._score_one(images[0], loop, None)]
         else:
-            tasks = [asyncio.ensure_future(self._score_one(image, loop)) for image in images]
+            one_at_a_time = asyncio.Lock()  # the request's images beyond the inline size, in order
+            tasks = [asyncio.ensure_future(self._score_one(image, loop, one_at_a_time)) for image in images]
             try:
                 outcomes = [await task for task in tasks]
             except BaseException:  # the request failed or went away as a whole: none of its images goes on
@@ -185,8 +186,13 @@ class ServerState:
             return
         image.pixels = width * height
 
-    async def _score_one(self, image: _Image, loop: asyncio.AbstractEventLoop) -> Outcome:
-        """Decode (small images inline, others on the pool under the pixel budget), then batch."""
+    async def _score_one(self, image: _Image, loop: asyncio.AbstractEventLoop,
+                         one_at_a_time: asyncio.Lock | None) -> Outcome:
+        """Decode (small images inline, others on the pool under the pixel budget), then batch.
+
+        ``one_at_a_time``: held from decoding until scored by each image beyond the inline size of one
+        request, so no request holds more than one such decoded image at a time.
+        """
         if image.error is not None:
             return image.error
         assert self.batcher is not None and image.opened is not None
@@ -197,6 +203,14 @@ class ServerState:
             except ImageDecodeError as exc:
                 return decode_problem(exc)
             return await self._submit(pixels, None)
+        if one_at_a_time is None:
+            return await self._score_large(image, opened, loop)
+        async with one_at_a_time:
+            return await self._score_large(image, opened, loop)
+
+    async def _score_large(self, image: _Image, opened: Image.Image, loop: asyncio.AbstractEventLoop) -> Outcome:
+        """Under the pixel budget: decode on the pool, batch, release the pixels once scored or gone."""
+        assert self.batcher is not None
         try:
             await self.budget.acquire(image.pixels)
         except asyncio.CancelledError:
