@@ -176,11 +176,21 @@ def jpeg(seed: int, size: int = 32) -> bytes:
     return buffer.getvalue()
 
 
-def multipart_request(path: str, port: int, data: bytes, part_type: str = "image/jpeg", name: str = "x.jpg") -> bytes:
-    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: {part_type}\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
-    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n")
+def multipart_request(
+    path: str, port: int, data: bytes, part_type: str = "image/jpeg", name: str = "x.jpg"
+) -> bytes:
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: {part_type}\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -207,11 +217,16 @@ def bad_requests(path: str, port: int) -> list[bytes]:
     from lightship.fuzz import hostile_images
 
     good = jpeg(12345, size=64)
-    return [multipart_request(path, port, b"this is not an image" * 10, "application/octet-stream"),
-            multipart_request(path, port, good[: len(good) // 2]),
-            multipart_request(path, port, b""),
-            raw_request(path, port, good, "text/plain"),
-            *(multipart_request(path, port, data, "application/octet-stream", name) for name, data in hostile_images())]
+    return [
+        multipart_request(path, port, b"this is not an image" * 10, "application/octet-stream"),
+        multipart_request(path, port, good[: len(good) // 2]),
+        multipart_request(path, port, b""),
+        raw_request(path, port, good, "text/plain"),
+        *(
+            multipart_request(path, port, data, "application/octet-stream", name)
+            for name, data in hostile_images()
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- load generator
@@ -351,15 +366,18 @@ class RssSampler:
         self._thread.join()
 
 
-def soak(spec: ServerSpec, process: subprocess.Popen, port: int, total: int, concurrency: int,
-         bad_fraction: float) -> dict:
+def soak(
+    spec: ServerSpec, process: subprocess.Popen, port: int, total: int, concurrency: int, bad_fraction: float
+) -> dict:
     """``total`` requests, ``bad_fraction`` of them bad (cycling through :func:`bad_requests`); passes with
     no 5xx and the resident memory sampled in the second half peaking within 10% of the first half's."""
     good = good_requests(spec.predict_path, port)
     bad = bad_requests(spec.predict_path, port)
     every = max(1, round(1 / bad_fraction))
-    payloads = [bad[(i // every) % len(bad)] if i % every == every - 1 else good[i % len(good)]
-                for i in range(every * len(bad))]
+    payloads = [
+        bad[(i // every) % len(bad)] if i % every == every - 1 else good[i % len(good)]
+        for i in range(every * len(bad))
+    ]
     asyncio.run(drive(port, payloads, concurrency, 2000))  # warm-up: allocator arenas, caches
     start = time.perf_counter()
     with RssSampler(process.pid) as sampler:
@@ -370,14 +388,24 @@ def soak(spec: ServerSpec, process: subprocess.Popen, port: int, total: int, con
     second = max(rss for t, rss in sampler.samples if t >= middle)
     errors_5xx = sum(v for k, v in statuses.items() if k >= 500)
     ms = np.array(latencies) * 1000
-    return {"server": spec.name, "requests": total, "concurrency": concurrency, "bad_fraction": bad_fraction,
-            "bad_kinds": len(bad), "seconds": round(seconds, 1), "throughput_rps": round(total / seconds, 1),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "errors_5xx": errors_5xx, "rss_samples": len(sampler.samples),
-            "rss_peak_mb_first_half": round(first, 1), "rss_peak_mb_second_half": round(second, 1),
-            "rss_peak_growth_pct": round(100 * (second - first) / first, 2),
-            "server_vmhwm_mb": round(vmhwm_mb(process.pid), 1),
-            "passed": errors_5xx == 0 and second <= first * 1.10}
+    return {
+        "server": spec.name,
+        "requests": total,
+        "concurrency": concurrency,
+        "bad_fraction": bad_fraction,
+        "bad_kinds": len(bad),
+        "seconds": round(seconds, 1),
+        "throughput_rps": round(total / seconds, 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors_5xx": errors_5xx,
+        "rss_samples": len(sampler.samples),
+        "rss_peak_mb_first_half": round(first, 1),
+        "rss_peak_mb_second_half": round(second, 1),
+        "rss_peak_growth_pct": round(100 * (second - first) / first, 2),
+        "server_vmhwm_mb": round(vmhwm_mb(process.pid), 1),
+        "passed": errors_5xx == 0 and second <= first * 1.10,
+    }
 
 
 def vmhwm_mb(pid: int) -> float:

@@ -33,7 +33,9 @@ def test_corpus_is_seeded_and_covers_every_format_and_kind() -> None:
         for kind in ("valid", "bitflip", "truncated", "header", "declares-30000x30000", "declares-1x60000"):
             assert any(name.endswith(f".{suffix}") and f"-{kind}" in name for name in names), (kind, suffix)
     for name, data in BASES.items():  # the bases are real images of their format
-        assert Image.open(io.BytesIO(data)).format.lower() in name.replace("jpg", "jpeg").replace("tif", "tiff")
+        assert Image.open(io.BytesIO(data)).format.lower() in name.replace("jpg", "jpeg").replace(
+            "tif", "tiff"
+        )
 
 
 @pytest.mark.parametrize(("name", "data"), CORPUS, ids=[name for name, _ in CORPUS])
@@ -83,10 +85,14 @@ def test_artifact_bound_is_a_hard_cap() -> None:
 
 
 @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.sampled_from(sorted(BASES)), flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 7)),
-                                                          min_size=1, max_size=12),
-       cut=st.one_of(st.none(), st.integers(0, 10**6)))
-def test_any_mutation_is_decoded_or_refused_by_name(base: str, flips: list[tuple[int, int]], cut: int | None) -> None:
+@given(
+    base=st.sampled_from(sorted(BASES)),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 7)), min_size=1, max_size=12),
+    cut=st.one_of(st.none(), st.integers(0, 10**6)),
+)
+def test_any_mutation_is_decoded_or_refused_by_name(
+    base: str, flips: list[tuple[int, int]], cut: int | None
+) -> None:
     data = bytearray(BASES[base])
     for at, bit in flips:
         data[at % len(data)] ^= 1 << bit

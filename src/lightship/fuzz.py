@@ -50,8 +50,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_declaring(width: int, height: int, rows: bytes = b"\0" * 64, color_type: int = 0) -> bytes:
     """A PNG whose IHDR says ``width`` x ``height`` with ``rows`` (zlib-compressed) as its pixel data."""
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows, 9))
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows, 9))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _set_png(data: bytes, width: int, height: int) -> bytes:
@@ -104,12 +108,20 @@ def _set_tiff(data: bytes, width: int, height: int) -> bytes:
         tag, kind = struct.unpack(order + "HH", out[at : at + 4])
         if tag in (256, 257):  # ImageWidth, ImageLength
             value = width if tag == 256 else height
-            out[at + 8 : at + 12] = struct.pack(order + ("H" if kind == 3 else "I"), min(value, 65535 if kind == 3 else 2**32 - 1)).ljust(4, b"\0")
+            out[at + 8 : at + 12] = struct.pack(
+                order + ("H" if kind == 3 else "I"), min(value, 65535 if kind == 3 else 2**32 - 1)
+            ).ljust(4, b"\0")
     return bytes(out)
 
 
 DIMENSION_SETTERS: dict[str, Callable[[bytes, int, int], bytes]] = {
-    "PNG": _set_png, "JPEG": _set_jpeg, "GIF": _set_gif, "WEBP": _set_webp, "TIFF": _set_tiff, "BMP": _set_bmp}
+    "PNG": _set_png,
+    "JPEG": _set_jpeg,
+    "GIF": _set_gif,
+    "WEBP": _set_webp,
+    "TIFF": _set_tiff,
+    "BMP": _set_bmp,
+}
 
 
 def _flip_bits(data: bytes, rng: np.random.Generator) -> bytes:
@@ -138,7 +150,9 @@ def pixel_bombs() -> list[Sample]:
     bombs = [("bomb-400mp.png", png_declaring(20_000, 20_000))]
     rng = np.random.default_rng(0)
     for fmt, suffix in FORMATS.items():
-        bombs.append((f"bomb-{fmt.lower()}.{suffix}", DIMENSION_SETTERS[fmt](_base(fmt, rng), 30_000, 30_000)))
+        bombs.append(
+            (f"bomb-{fmt.lower()}.{suffix}", DIMENSION_SETTERS[fmt](_base(fmt, rng), 30_000, 30_000))
+        )
     bombs.append(("strip-1x63999999.png", png_declaring(63_999_999, 1, b"\0" + bytes(63_999_999 * 3), 2)))
     return bombs
 
@@ -154,6 +168,10 @@ def hostile_images(seed: int = 0, variants: int = 4) -> list[Sample]:
         for kind, mutate in (("bitflip", _flip_bits), ("truncated", _truncate), ("header", _header_bytes)):
             samples.extend((f"{fmt.lower()}-{kind}-{i}.{suffix}", mutate(base, rng)) for i in range(variants))
         for width, height in DIMENSIONS:
-            samples.append((f"{fmt.lower()}-declares-{width}x{height}.{suffix}",
-                            DIMENSION_SETTERS[fmt](base, width, height)))
+            samples.append(
+                (
+                    f"{fmt.lower()}-declares-{width}x{height}.{suffix}",
+                    DIMENSION_SETTERS[fmt](base, width, height),
+                )
+            )
     return samples + pixel_bombs()

@@ -78,8 +78,12 @@ class PixelLimits:
         if not bound:
             return self
         height, width = int(bound["height"]), int(bound["width"])
-        return PixelLimits(min(self.max_pixels, height * width), self.max_aspect,
-                           min(height, self.max_height or height), min(width, self.max_width or width))
+        return PixelLimits(
+            min(self.max_pixels, height * width),
+            self.max_aspect,
+            min(height, self.max_height or height),
+            min(width, self.max_width or width),
+        )
 
 
 #: EXIF orientations that swap width and height when applied (transpose, rotate 90/270, transverse).
@@ -103,8 +107,13 @@ def _parse(data: bytes, source: str, strict_bombs: bool) -> Image.Image:
             return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:  # Pillow's own guard (over 2 x MAX_IMAGE_PIXELS)
         declared = re.search(r"\((\d+) pixels\)", str(exc))
-        raise ImageTooLarge(source, "max_pixels", int(declared.group(1)) if declared else float("inf"),
-                            Image.MAX_IMAGE_PIXELS * 2, f"image too large (decompression bomb): {exc}") from exc
+        raise ImageTooLarge(
+            source,
+            "max_pixels",
+            int(declared.group(1)) if declared else float("inf"),
+            Image.MAX_IMAGE_PIXELS * 2,
+            f"image too large (decompression bomb): {exc}",
+        ) from exc
     except Image.DecompressionBombWarning as exc:
         raise ImageDecodeError(source, f"image too large (decompression bomb): {exc}") from exc
     except UnidentifiedImageError as exc:
@@ -145,7 +154,9 @@ def open_image(data: bytes, source: str, limits: PixelLimits | None = None) -> I
     if limits is not None:
         check_size(width, height, limits, source)
     elif width * height > MAX_PIXELS:
-        raise ImageDecodeError(source, f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)")
+        raise ImageDecodeError(
+            source, f"{width}x{height} pixels exceeds the limit of {MAX_PIXELS:,} (decompression bomb?)"
+        )
     return image
 
 
@@ -168,18 +179,36 @@ def check_size(width: int, height: int, limits: PixelLimits, source: str) -> Non
     if width < 1 or height < 1:
         raise ImageDecodeError(source, f"{width}x{height} pixels: an image needs at least one pixel")
     if pixels > limits.max_pixels:
-        raise ImageTooLarge(source, "max_pixels", pixels, limits.max_pixels,
-                            f"{width}x{height} = {pixels:,} pixels exceeds the limit of {limits.max_pixels:,}")
+        raise ImageTooLarge(
+            source,
+            "max_pixels",
+            pixels,
+            limits.max_pixels,
+            f"{width}x{height} = {pixels:,} pixels exceeds the limit of {limits.max_pixels:,}",
+        )
     aspect = max(width, height) / min(width, height)
     if aspect > limits.max_aspect:
-        raise ImageTooLarge(source, "max_aspect", round(aspect, 2), limits.max_aspect,
-                            f"{width}x{height} has an aspect ratio of {aspect:.4g}:1, beyond the limit of "
-                            f"{limits.max_aspect:g}:1")
-    for name, value, bound in (("max_height", height, limits.max_height), ("max_width", width, limits.max_width)):
+        raise ImageTooLarge(
+            source,
+            "max_aspect",
+            round(aspect, 2),
+            limits.max_aspect,
+            f"{width}x{height} has an aspect ratio of {aspect:.4g}:1, beyond the limit of "
+            f"{limits.max_aspect:g}:1",
+        )
+    for name, value, bound in (
+        ("max_height", height, limits.max_height),
+        ("max_width", width, limits.max_width),
+    ):
         if bound is not None and value > bound:
-            raise ImageTooLarge(source, name, value, bound,
-                                f"{width}x{height}: {name.removeprefix('max_')} {value:,} exceeds the model's "
-                                f"input bound of {bound:,}")
+            raise ImageTooLarge(
+                source,
+                name,
+                value,
+                bound,
+                f"{width}x{height}: {name.removeprefix('max_')} {value:,} exceeds the model's "
+                f"input bound of {bound:,}",
+            )
 
 
 def is_image_file(path: Path) -> bool:
@@ -225,7 +254,9 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return out
 
 
-def decode_image(image: ImageInput, source: str | None = None, limits: PixelLimits | None = None) -> np.ndarray:
+def decode_image(
+    image: ImageInput, source: str | None = None, limits: PixelLimits | None = None
+) -> np.ndarray:
     """Decode a path, raw bytes, a PIL image or an array into ``uint8`` RGB ``H x W x 3``.
 
     Arrays are accepted as ``H x W`` (gray), ``H x W x 1/3/4``; float arrays must already be in 0..255.

@@ -164,10 +164,23 @@ def test_url_prefix_and_template_locate_the_same_files(tree, tmp_path):
     assert len(images) == len(labels) == len(by_pipe)
 
 
-@pytest.mark.parametrize("hostile", [
-    "x.tar; touch {pwned}", "$(touch {pwned})", "`touch {pwned}`", "a.tar|touch {pwned}", "../../etc/passwd",
-    "/etc/passwd", "a b.tar", "-rf", ".hidden.tar", "", "x.tar\ntouch {pwned}", 7,
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x.tar; touch {pwned}",
+        "$(touch {pwned})",
+        "`touch {pwned}`",
+        "a.tar|touch {pwned}",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a b.tar",
+        "-rf",
+        ".hidden.tar",
+        "",
+        "x.tar\ntouch {pwned}",
+        7,
+    ],
+)
 def test_a_hostile_index_runs_nothing(tree, tmp_path, hostile):
     out = tmp_path / "shards"
     write_shards(tree, out, shard_size=8, workers=1)
@@ -176,7 +189,10 @@ def test_a_hostile_index_runs_nothing(tree, tmp_path, hostile):
     entry = index["splits"]["train"]
     entry["shards"][0] = hostile.format(pwned=pwned) if isinstance(hostile, str) else hostile
     (out / "index.json").write_text(json.dumps(index))
-    for config in (DataConfig(source="shards", url=f"pipe:cat {out}/{{name}}"), DataConfig(source="shards", root=out)):
+    for config in (
+        DataConfig(source="shards", url=f"pipe:cat {out}/{{name}}"),
+        DataConfig(source="shards", root=out),
+    ):
         with pytest.raises(DataError, match="not a plain file name"):
             open_shards(config)
     assert not pwned.exists()

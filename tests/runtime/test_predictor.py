@@ -98,8 +98,11 @@ def test_hostile_corpus_is_reported_file_by_file(bundle, tmp_path, capsys):
     assert predict_command(bundle, [folder], top_k=1, json=True, runtime="onnxruntime") == 0
     captured = capsys.readouterr()
     classified = [Path(json.loads(line)["path"]).name for line in captured.out.splitlines()]
-    skipped = [line.split(": ", 1)[0].removeprefix("skipped ") for line in captured.err.splitlines()
-               if line.startswith("skipped ")]
+    skipped = [
+        line.split(": ", 1)[0].removeprefix("skipped ")
+        for line in captured.err.splitlines()
+        if line.startswith("skipped ")
+    ]
     assert sorted(classified + [Path(p).name for p in skipped]) == sorted(name for name, _ in corpus)
     assert "bomb-400mp.png" in [Path(p).name for p in skipped]
     assert "aspect ratio" in captured.err and "strip-1x63999999.png" in captured.err

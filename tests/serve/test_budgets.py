@@ -22,13 +22,21 @@ SECRET = "/home/alice/private-photos"
 
 def test_bombs_and_strips_are_refused_naming_limit_and_value(serve) -> None:
     url = serve(max_wait_ms=5.0)
-    strip = httpx.post(f"{url}/v1/predict", files={"file": ("strip.png", BOMBS["strip-1x63999999.png"], "image/png")})
+    strip = httpx.post(
+        f"{url}/v1/predict", files={"file": ("strip.png", BOMBS["strip-1x63999999.png"], "image/png")}
+    )
     assert strip.status_code == 413, strip.text
     error = strip.json()["error"]
     assert (error["code"], error["limit"], error["value"], error["allowed"]) == (
-        "image_aspect_ratio_too_large", "max_aspect", 63_999_999, 50)
+        "image_aspect_ratio_too_large",
+        "max_aspect",
+        63_999_999,
+        50,
+    )
     assert "strip.png" in error["message"] and "--max_aspect" in error["message"]
-    bomb = httpx.post(f"{url}/v1/predict", content=BOMBS["bomb-400mp.png"], headers={"Content-Type": "image/png"})
+    bomb = httpx.post(
+        f"{url}/v1/predict", content=BOMBS["bomb-400mp.png"], headers={"Content-Type": "image/png"}
+    )
     assert bomb.status_code == 413 and bomb.json()["error"]["limit"] == "max_pixels"
     assert bomb.json()["error"]["value"] == 400_000_000
 
@@ -67,20 +75,30 @@ def test_artifact_bound_caps_the_settings_and_no_path_leaves(bounded_bundle: Pat
         limits = model.json()["serving"]["limits"]
         assert (limits["max_height"], limits["max_width"], limits["max_pixels"]) == (40, 40, 1600)
         assert httpx.post(f"{server.url}/v1/predict", files={"file": images["small"]}).status_code == 200
-        wide = httpx.post(f"{server.url}/v1/predict", files={"file": ("wide.jpg", images["other"], "image/jpeg")})
+        wide = httpx.post(
+            f"{server.url}/v1/predict", files={"file": ("wide.jpg", images["other"], "image/jpeg")}
+        )
         assert wide.status_code == 413
         error = wide.json()["error"]
         assert (error["code"], error["limit"], error["value"], error["allowed"]) == (
-            "image_too_many_pixels", "max_pixels", 1920, 1600)
+            "image_too_many_pixels",
+            "max_pixels",
+            1920,
+            1600,
+        )
 
 
-@pytest.mark.parametrize("name", ["猫.png", "Ünïcødé file.jpg", "שלום.jpg", "a\u202egnp.exe", "../../etc/passwd"])
+@pytest.mark.parametrize(
+    "name", ["猫.png", "Ünïcødé file.jpg", "שלום.jpg", "a\u202egnp.exe", "../../etc/passwd"]
+)
 def test_any_file_name_is_answered_and_echoed_escaped(serve, images, name: str) -> None:
     url = serve(max_wait_ms=5.0)
     single = httpx.post(f"{url}/v1/predict", files={"file": (name, images["small"], "image/jpeg")})
     assert single.status_code == 200, single.text
-    batch = httpx.post(f"{url}/v1/predict/batch", files=[("files", (name, images["small"], "image/jpeg")),
-                                                          ("files", (name, b"junk", "image/jpeg"))])
+    batch = httpx.post(
+        f"{url}/v1/predict/batch",
+        files=[("files", (name, images["small"], "image/jpeg")), ("files", (name, b"junk", "image/jpeg"))],
+    )
     assert batch.status_code == 200, batch.text
     entries = batch.json()["predictions"]
     expected = name.replace("\u202e", "\\u202e")

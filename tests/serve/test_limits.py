@@ -29,12 +29,7 @@ def test_full_queue_answers_503_with_retry_after(serve, images) -> None:
     url = serve(queue_size=2, max_batch=1, timeout_s=60.0)
     slow: list[httpx.Response] = []
 
-    def send_two_big() -> None:  # they fill the queue and hold the model thread for two calls
-        files = [("files", (f"big{i}.jpg", images["big"], "image/jpeg")) for i in range(2)]
-        slow.append(httpx.post(f"{url}/v1/predict/batch", files=files, timeout=60))
-
-    thread = threading.Thread(target=send_two_big)
-    thread.start()
+    thread = _send_in_background(url, images["big"], slow)  # holds the model thread for a while
     responses: list[httpx.Response] = []
     with httpx.Client(base_url=url, timeout=60) as client:
 
@@ -54,7 +49,7 @@ def test_full_queue_answers_503_with_retry_after(serve, images) -> None:
     assert busy[0].headers["retry-after"] == "1"
     assert busy[0].json()["error"]["code"] == "overloaded"
     assert {r.status_code for r in responses} <= {200, 503}
-    assert slow[0].status_code == 200
+    assert slow[0].status_code in (200, 503)  # it may meet a queue full of small images, too
 
 
 def test_deadline_answers_504(serve, images) -> None:
@@ -112,8 +107,11 @@ def _raw_predict(url: str, data: bytes) -> socket.socket:
     """Send a predict request on a raw socket and return it unread (so the test can hang up)."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
-    sock.sendall(f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\n"
-                 f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    sock.sendall(
+        f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
     return sock
 
 
@@ -133,16 +131,23 @@ def _holding_budget(url: str, pixels: int) -> None:
         time.sleep(0.005)
 
 
-BIG_PIXELS = 4000 * 4000
+HOLDER = (6000, 6000)  # decoding and scoring it takes well over the 0.35 s deadline below
 
 
-def test_work_of_a_timed_out_request_is_dropped(serve, images, photo_200) -> None:
-    # A 1-pixel budget admits one image at a time: the 200x200 image waits while the 16 MP one is
+@pytest.fixture(scope="module")
+def holder() -> bytes:
+    from .conftest import jpeg
+
+    return jpeg(*HOLDER, smooth=True)
+
+
+def test_work_of_a_timed_out_request_is_dropped(serve, holder, photo_200) -> None:
+    # A 1-pixel budget admits one image at a time: the 200x200 image waits while the 36 MP one is
     # decoded and scored (longer than the deadline), times out there, and is never decoded or scored.
     url = serve(timeout_s=0.35, decoded_budget_mp=0.000001)
     slow: list[httpx.Response] = []
-    thread = _send_in_background(url, images["big"], slow)
-    _holding_budget(url, BIG_PIXELS)
+    thread = _send_in_background(url, holder, slow)
+    _holding_budget(url, HOLDER[0] * HOLDER[1])
     waiting = httpx.post(f"{url}/v1/predict", files={"file": photo_200}, timeout=60)
     thread.join()
     assert waiting.status_code == 504 and waiting.json()["error"]["code"] == "timeout"
@@ -151,11 +156,11 @@ def test_work_of_a_timed_out_request_is_dropped(serve, images, photo_200) -> Non
     assert _metric(url, "lightship_batch_size_sum") <= 1  # at most the big image was scored
 
 
-def test_work_of_a_client_that_hung_up_is_dropped(serve, images, photo_200) -> None:
+def test_work_of_a_client_that_hung_up_is_dropped(serve, holder, photo_200) -> None:
     url = serve(timeout_s=30.0, decoded_budget_mp=0.000002)
     slow: list[httpx.Response] = []
-    thread = _send_in_background(url, images["big"], slow)
-    _holding_budget(url, BIG_PIXELS)
+    thread = _send_in_background(url, holder, slow)
+    _holding_budget(url, HOLDER[0] * HOLDER[1])
     _raw_predict(url, photo_200).close()  # waits for the budget behind the big image, then is gone
     thread.join()
     assert slow[0].status_code == 200

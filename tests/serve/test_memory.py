@@ -41,10 +41,16 @@ def server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
     port = free_port()
     log = tmp_path_factory.mktemp("memory") / "server.log"
-    code = ("import sys; from pathlib import Path; from lightship.serve import serve_command; "
-            f"sys.exit(serve_command(Path({str(bundle)!r}), port={port}, timeout_s=120))")  # 4 x 50 MP: ~10 s here
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=log.open("w"), stderr=subprocess.STDOUT,
-                               env={**os.environ, "LIGHTSHIP_TOKEN": ""})
+    code = (
+        "import sys; from pathlib import Path; from lightship.serve import serve_command; "
+        f"sys.exit(serve_command(Path({str(bundle)!r}), port={port}, timeout_s=120))"
+    )  # 4 x 50 MP: ~10 s here
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "LIGHTSHIP_TOKEN": ""},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -66,7 +72,9 @@ def server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 def photo() -> bytes:
     """A 50-megapixel JPEG: smooth gradients and grain, about 2 MB (four fit the 10 MB upload limit)."""
     width, height = PHOTO
-    ramp = np.add.outer(np.linspace(0, 180, height, dtype=np.float32), np.linspace(0, 60, width, dtype=np.float32))
+    ramp = np.add.outer(
+        np.linspace(0, 180, height, dtype=np.float32), np.linspace(0, 60, width, dtype=np.float32)
+    )
     grain = np.random.default_rng(0).integers(0, 6, (height, width), dtype=np.uint8)
     gray = ramp.astype(np.uint8) + grain
     buffer = io.BytesIO()
@@ -80,7 +88,9 @@ def test_declared_400mp_is_refused_before_decoding(server) -> None:
     httpx.post(f"{url}/v1/predict", files={"file": ("warm.png", bombs["bomb-png.png"], "image/png")})
     before = peak_bytes(pid)
     for _ in range(5):
-        refused = httpx.post(f"{url}/v1/predict", files={"file": ("bomb.png", bombs["bomb-400mp.png"], "image/png")})
+        refused = httpx.post(
+            f"{url}/v1/predict", files={"file": ("bomb.png", bombs["bomb-400mp.png"], "image/png")}
+        )
         assert refused.status_code == 413 and refused.json()["error"]["value"] == 400_000_000
     assert peak_bytes(pid) - before < 2_000_000, (before, peak_bytes(pid))
 
@@ -95,7 +105,9 @@ def test_hostile_corpus_gets_200_or_4xx_within_the_goals(server) -> None:
             assert "error" in response.json() or response.json()["label"]
         for start in range(0, len(corpus), 16):
             chunk = corpus[start : start + 16]
-            response = client.post("/v1/predict/batch", files=[("files", (n, d, "image/png")) for n, d in chunk])
+            response = client.post(
+                "/v1/predict/batch", files=[("files", (n, d, "image/png")) for n, d in chunk]
+            )
             if response.status_code == 413:  # the chunk's declared pixels together exceed the request total
                 assert response.json()["error"]["code"] == "request_too_many_pixels"
                 continue
@@ -110,13 +122,17 @@ def test_hostile_corpus_gets_200_or_4xx_within_the_goals(server) -> None:
 
 def test_one_50mp_photo_within_1gb_and_same_answer_as_predict(server, photo: bytes, bundle: Path) -> None:
     url, pid = server
-    response = httpx.post(f"{url}/v1/predict", params={"top_k": 10}, files={"file": ("photo.jpg", photo)}, timeout=120)
+    response = httpx.post(
+        f"{url}/v1/predict", params={"top_k": 10}, files={"file": ("photo.jpg", photo)}, timeout=120
+    )
     assert response.status_code == 200, response.text
     print(f"50 MP photo: server VmHWM {peak_bytes(pid) / 2**20:.0f} MiB")
     assert peak_bytes(pid) <= GB, peak_bytes(pid)
     expected = load(bundle, runtime="onnxruntime", threads=1).predict(photo, top_k=10)
     got = {item["label"]: item["probability"] for item in response.json()["top_k"]}
-    np.testing.assert_allclose([got[label] for label, _ in expected.top_k], [p for _, p in expected.top_k], atol=1e-6)
+    np.testing.assert_allclose(
+        [got[label] for label, _ in expected.top_k], [p for _, p in expected.top_k], atol=1e-6
+    )
 
 
 def test_four_50mp_photos_in_one_batch_within_1_5gb(server, photo: bytes) -> None:

@@ -16,8 +16,10 @@ def test_default_and_bounds() -> None:
     assert TOP_K.parse({"top_k": "007"}) == 7
 
 
-@pytest.mark.parametrize("raw", ["0", "1001", "-1", "+3", "²", "٣", "3.0", "1e2", " 5", "5 ", "", "five",
-                                 "9" * 40, "0x10", "5\x00"])
+@pytest.mark.parametrize(
+    "raw",
+    ["0", "1001", "-1", "+3", "²", "٣", "3.0", "1e2", " 5", "5 ", "", "five", "9" * 40, "0x10", "5\x00"],
+)
 def test_anything_else_is_a_422_naming_the_parameter(raw: str) -> None:
     with pytest.raises(ServeError) as refused:
         TOP_K.parse({"top_k": raw})
@@ -27,7 +29,12 @@ def test_anything_else_is_a_422_naming_the_parameter(raw: str) -> None:
 
 def test_schema_states_the_parser_range() -> None:
     schema = TOP_K.openapi()["schema"]
-    assert (schema["type"], schema["minimum"], schema["maximum"], schema["default"]) == ("integer", 1, 1000, 5)
+    assert (schema["type"], schema["minimum"], schema["maximum"], schema["default"]) == (
+        "integer",
+        1,
+        1000,
+        5,
+    )
 
 
 @settings(max_examples=300, derandomize=True)

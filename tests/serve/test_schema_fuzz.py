@@ -16,11 +16,28 @@ from schemathesis import checks
 from schemathesis.generation.modes import GenerationMode
 
 TOKEN = "fuzz-token"
-CHECKS = [getattr(checks, name) for name in (
-    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-    "response_headers_conformance", "negative_data_rejection", "unsupported_method", "ignored_auth")]
-OPERATIONS = ["POST /v1/predict", "POST /v1/predict/batch", "GET /v1/model", "GET /healthz", "GET /readyz",
-              "GET /metrics", "GET /"]
+CHECKS = [
+    getattr(checks, name)
+    for name in (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+        "negative_data_rejection",
+        "unsupported_method",
+        "ignored_auth",
+    )
+]
+OPERATIONS = [
+    "POST /v1/predict",
+    "POST /v1/predict/batch",
+    "GET /v1/model",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
+    "GET /",
+]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}
 
 
@@ -47,7 +64,8 @@ def test_schema_lists_every_route(guarded, open_api) -> None:
 
 #: Negative cases need something to break: the routes with a query parameter or a body.
 CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
-    (label, GenerationMode.NEGATIVE) for label in OPERATIONS if label.startswith("POST")]
+    (label, GenerationMode.NEGATIVE) for label in OPERATIONS if label.startswith("POST")
+]
 
 
 @pytest.mark.parametrize(("label", "mode"), CASES, ids=[f"{label}-{mode}" for label, mode in CASES])
@@ -56,8 +74,13 @@ def test_no_5xx_and_nothing_outside_the_schema(guarded, open_api, label: str, mo
     headers = {"Authorization": f"Bearer {TOKEN}"} if mode == GenerationMode.POSITIVE else {}
     operation = schema.find_operation_by_label(label)
 
-    @settings(max_examples=EXAMPLES[mode], derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES[mode],
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def fuzz(case) -> None:
         case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)

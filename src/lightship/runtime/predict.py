@@ -32,7 +32,9 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def _decoded(paths: list[Path], limits: PixelLimits, errors: Console) -> Iterator[list[tuple[Path, np.ndarray]]]:
+def _decoded(
+    paths: list[Path], limits: PixelLimits, errors: Console
+) -> Iterator[list[tuple[Path, np.ndarray]]]:
     chunk: list[tuple[Path, np.ndarray]] = []
     pixels = 0
     for path in _expand(paths):
@@ -52,8 +54,9 @@ def _skip(errors: Console, source: object, reason: str) -> None:
     errors.print(f"skipped {source}: {reason}", markup=False, highlight=False, soft_wrap=True)
 
 
-def predict_chunk(predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], top_k: int,
-                 errors: Console) -> Iterator[tuple[Path, Prediction]]:
+def predict_chunk(
+    predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], top_k: int, errors: Console
+) -> Iterator[tuple[Path, Prediction]]:
     """The chunk's predictions; when the runtime fails on it, image by image, skipping those it fails on."""
     try:
         results = predictor.predict([array for _, array in chunk], top_k=top_k)
@@ -66,7 +69,11 @@ def predict_chunk(predictor: Predictor, chunk: list[tuple[Path, np.ndarray]], to
         try:
             yield path, predictor.predict(array, top_k=top_k)
         except Exception as exc:  # this image alone: report it, keep going
-            _skip(errors, path, f"the {predictor.runtime} runtime could not run it ({type(exc).__name__}: {exc})")
+            _skip(
+                errors,
+                path,
+                f"the {predictor.runtime} runtime could not run it ({type(exc).__name__}: {exc})",
+            )
 
 
 def predict_command(

@@ -25,8 +25,17 @@ LOCAL_PATH = re.compile(
 )
 
 #: Top-level manifest sections that describe the model for a client (the rest is build detail).
-PUBLIC_KEYS = ("schema_version", "lightship_version", "created", "model", "labels", "input", "outputs",
-               "normalization", "verification")
+PUBLIC_KEYS = (
+    "schema_version",
+    "lightship_version",
+    "created",
+    "model",
+    "labels",
+    "input",
+    "outputs",
+    "normalization",
+    "verification",
+)
 #: Artifact keys naming files inside the bundle: the public description lists their hashes instead.
 FILE_KEYS = ("file", "files")
 
@@ -46,9 +55,11 @@ def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     """The client-facing description: model, classes, input spec, artifacts with hashes, no paths."""
     public = {key: manifest[key] for key in PUBLIC_KEYS if key in manifest}
     public["artifacts"] = [
-        {**{k: v for k, v in artifact.items() if k not in FILE_KEYS},
-         "sha256": [record["sha256"] for record in artifact["files"]],
-         "bytes": sum(record["bytes"] for record in artifact["files"])}
+        {
+            **{k: v for k, v in artifact.items() if k not in FILE_KEYS},
+            "sha256": [record["sha256"] for record in artifact["files"]],
+            "bytes": sum(record["bytes"] for record in artifact["files"]),
+        }
         for artifact in manifest["artifacts"]
     ]
     return scrub_local_paths(public)

@@ -66,8 +66,15 @@ class _Pending:
 class MicroBatcher:
     """Groups submitted images into model calls of up to ``max_batch`` images per size."""
 
-    def __init__(self, run: Callable[[np.ndarray], np.ndarray], metrics: ServeMetrics, max_batch: int,
-                 max_wait_ms: float, queue_size: int, parallel: int = 1) -> None:
+    def __init__(
+        self,
+        run: Callable[[np.ndarray], np.ndarray],
+        metrics: ServeMetrics,
+        max_batch: int,
+        max_wait_ms: float,
+        queue_size: int,
+        parallel: int = 1,
+    ) -> None:
         self._run = run
         self._metrics = metrics
         self.max_batch = max_batch
@@ -112,8 +119,9 @@ class MicroBatcher:
     def has_room(self, count: int) -> bool:
         return len(self._queue) + count <= self.queue_size
 
-    def submit(self, images: list[np.ndarray],
-               on_release: Callable[[], None] | None = None) -> list[asyncio.Future[Scored]]:
+    def submit(
+        self, images: list[np.ndarray], on_release: Callable[[], None] | None = None
+    ) -> list[asyncio.Future[Scored]]:
         """Queue all of ``images`` or none of them (QueueFull), so a batch request is never half-served.
 
         ``on_release`` is called (on the event loop) for each image once the batcher is done with it:

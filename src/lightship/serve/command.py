@@ -74,13 +74,28 @@ def app_from_env() -> FastAPI:
     return create_app(predictor, replace(ServeSettings(**settings), parallel_calls=parallel))
 
 
-def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
-                  workers: int = 1, max_batch: int = 32, max_wait_ms: float = 5.0, token: str | None = None,
-                  max_upload_mb: float = 10.0, queue_size: int = 512, timeout_s: float = 10.0,
-                  cors: list[str] | None = None, threads: int | None = None, site: Path | None = None,
-                  access_log: bool = False, max_image_mp: float = 100.0, max_aspect: float = 50.0,
-                  max_request_mp: float = 200.0, decoded_budget_mp: float = 64.0,
-                  public_metrics: bool = False) -> int:
+def serve_command(
+    bundle: Path,
+    runtime: str = "onnxruntime",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    max_batch: int = 32,
+    max_wait_ms: float = 5.0,
+    token: str | None = None,
+    max_upload_mb: float = 10.0,
+    queue_size: int = 512,
+    timeout_s: float = 10.0,
+    cors: list[str] | None = None,
+    threads: int | None = None,
+    site: Path | None = None,
+    access_log: bool = False,
+    max_image_mp: float = 100.0,
+    max_aspect: float = 50.0,
+    max_request_mp: float = 200.0,
+    decoded_budget_mp: float = 64.0,
+    public_metrics: bool = False,
+) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
     The bundle's files are checked against their manifest sha256 before the port is bound, so a tampered
@@ -119,11 +134,21 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
         0 after a clean shutdown.
     """
     token = token or os.environ.get(TOKEN_ENV) or None
-    settings = ServeSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
-                             timeout_s=timeout_s, token=token, max_upload_mb=max_upload_mb,
-                             cors=tuple(cors or ()), site=site, max_image_mp=max_image_mp, max_aspect=max_aspect,
-                             max_request_mp=max_request_mp, decoded_budget_mp=decoded_budget_mp,
-                             public_metrics=public_metrics)
+    settings = ServeSettings(
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        queue_size=queue_size,
+        timeout_s=timeout_s,
+        token=token,
+        max_upload_mb=max_upload_mb,
+        cors=tuple(cors or ()),
+        site=site,
+        max_image_mp=max_image_mp,
+        max_aspect=max_aspect,
+        max_request_mp=max_request_mp,
+        decoded_budget_mp=decoded_budget_mp,
+        public_metrics=public_metrics,
+    )
     if workers < 1:
         raise LightshipError(f"workers must be >= 1, got {workers}")
     if threads is None:
@@ -138,8 +163,15 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     if workers == 1:
         return_large_frees_to_the_system()
         app = create_app(predictor, settings)
-        uvicorn.run(app, host=host, port=port, access_log=access_log, timeout_graceful_shutdown=grace,
-                    log_level="info", proxy_headers=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=access_log,
+            timeout_graceful_shutdown=grace,
+            log_level="info",
+            proxy_headers=False,
+        )
         return 0
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
@@ -148,6 +180,15 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
     )
     if token is not None:
         os.environ[TOKEN_ENV] = token
-    uvicorn.run(f"{__name__}:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, timeout_graceful_shutdown=grace, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        f"{__name__}:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        timeout_graceful_shutdown=grace,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0

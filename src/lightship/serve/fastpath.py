@@ -29,7 +29,11 @@ class FastPathMiddleware:
         self.handlers = dict(handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self.handlers.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        handler = (
+            self.handlers.get(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
         if handler is None:
             await self.app(scope, receive, send)
             return

@@ -27,21 +27,50 @@ class ServeMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("lightship_requests", "HTTP requests by route, method and status",
-                                ["route", "method", "status"], registry=self.registry)
-        self.errors = Counter("lightship_errors", "HTTP responses with status >= 400 by route and status",
-                              ["route", "status"], registry=self.registry)
-        self.latency = Histogram("lightship_request_seconds", "Request latency until the response is sent",
-                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.batch_size = Histogram("lightship_batch_size", "Images per model call (one call per image size)",
-                                    buckets=BATCH_BUCKETS, registry=self.registry)
-        self.inference = Histogram("lightship_inference_seconds", "Wall time of one model call",
-                                   buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.queue_depth = Gauge("lightship_queue_depth", "Images waiting for a batch", registry=self.registry)
-        self.decoded_pixels = Gauge("lightship_decoded_pixels", "Pixels held in the decoded-pixel budget "
-                                    "(decoding, queued or being scored)", registry=self.registry)
-        self.dropped = Counter("lightship_images_dropped", "Images dropped before the model ran them: their "
-                               "request timed out or its client disconnected", registry=self.registry)
+        self.requests = Counter(
+            "lightship_requests",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "lightship_errors",
+            "HTTP responses with status >= 400 by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lightship_request_seconds",
+            "Request latency until the response is sent",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "lightship_batch_size",
+            "Images per model call (one call per image size)",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self.inference = Histogram(
+            "lightship_inference_seconds",
+            "Wall time of one model call",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "lightship_queue_depth", "Images waiting for a batch", registry=self.registry
+        )
+        self.decoded_pixels = Gauge(
+            "lightship_decoded_pixels",
+            "Pixels held in the decoded-pixel budget (decoding, queued or being scored)",
+            registry=self.registry,
+        )
+        self.dropped = Counter(
+            "lightship_images_dropped",
+            "Images dropped before the model ran them: their request timed out or its client disconnected",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

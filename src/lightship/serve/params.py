@@ -38,14 +38,26 @@ class IntParam:
             if self.minimum <= value <= self.maximum:
                 return value
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
-        raise ServeError(422, "invalid_parameter",
-                         f"{self.name} must be an integer from {self.minimum} to {self.maximum}, got {shown!r}",
-                         details={"parameter": self.name})
+        raise ServeError(
+            422,
+            "invalid_parameter",
+            f"{self.name} must be an integer from {self.minimum} to {self.maximum}, got {shown!r}",
+            details={"parameter": self.name},
+        )
 
     def openapi(self) -> dict[str, Any]:
-        return {"name": self.name, "in": "query", "required": False, "description": self.description,
-                "schema": {"type": "integer", "minimum": self.minimum, "maximum": self.maximum,
-                           "default": self.default}}
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": False,
+            "description": self.description,
+            "schema": {
+                "type": "integer",
+                "minimum": self.minimum,
+                "maximum": self.maximum,
+                "default": self.default,
+            },
+        }
 
 
 def parse_query(query: Mapping[str, str], param: IntParam) -> int:
@@ -54,9 +66,12 @@ def parse_query(query: Mapping[str, str], param: IntParam) -> int:
     for name in query:
         if name != param.name:
             shown = name if len(name) <= 40 else name[:40] + "..."
-            raise ServeError(422, "invalid_parameter",
-                             f"unknown query parameter {shown!r}; this route takes only {param.name}",
-                             details={"parameter": shown})
+            raise ServeError(
+                422,
+                "invalid_parameter",
+                f"unknown query parameter {shown!r}; this route takes only {param.name}",
+                details={"parameter": shown},
+            )
     return param.parse(query)
 
 

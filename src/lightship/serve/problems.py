@@ -20,8 +20,14 @@ from ..images import ImageDecodeError, ImageTooLarge
 class ServeError(Exception):
     """A request that cannot be served; becomes a JSON error response with ``status``."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
-                 details: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -33,18 +39,32 @@ class ServeError(Exception):
         return {"code": self.code, "message": self.message, **self.details}
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
-                   details: Mapping[str, object] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **(details or {})}}, status_code=status,
-                        headers=headers)
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: Mapping[str, object] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **(details or {})}}, status_code=status, headers=headers
+    )
 
 
 #: The error code of each size budget an image can exceed (see lightship.images.PixelLimits).
-LIMIT_CODES = {"max_pixels": "image_too_many_pixels", "max_aspect": "image_aspect_ratio_too_large",
-               "max_height": "image_exceeds_input_bound", "max_width": "image_exceeds_input_bound"}
+LIMIT_CODES = {
+    "max_pixels": "image_too_many_pixels",
+    "max_aspect": "image_aspect_ratio_too_large",
+    "max_height": "image_exceeds_input_bound",
+    "max_width": "image_exceeds_input_bound",
+}
 #: The serve option that sets each budget, named in messages so the operator knows what to change.
-LIMIT_OPTIONS = {"max_pixels": "--max_image_mp", "max_aspect": "--max_aspect",
-                 "max_height": "the artifact's max_input", "max_width": "the artifact's max_input"}
+LIMIT_OPTIONS = {
+    "max_pixels": "--max_image_mp",
+    "max_aspect": "--max_aspect",
+    "max_height": "the artifact's max_input",
+    "max_width": "the artifact's max_input",
+}
 
 
 def _finite(value: float) -> float | None:
@@ -52,17 +72,24 @@ def _finite(value: float) -> float | None:
 
 
 def request_too_large(pixels: int, allowed: int) -> ServeError:
-    return ServeError(413, "request_too_many_pixels",
-                      f"the request's images declare {pixels:,} pixels in all, beyond the limit of {allowed:,} "
-                      "per request (--max_request_mp); send fewer or smaller images per request",
-                      details={"limit": "max_request_pixels", "value": pixels, "allowed": allowed})
+    return ServeError(
+        413,
+        "request_too_many_pixels",
+        f"the request's images declare {pixels:,} pixels in all, beyond the limit of {allowed:,} "
+        "per request (--max_request_mp); send fewer or smaller images per request",
+        details={"limit": "max_request_pixels", "value": pixels, "allowed": allowed},
+    )
 
 
 def decode_problem(exc: ImageDecodeError) -> ServeError:
     """Name the decode failure class (empty, bomb, not an image, truncated) from the one decoding policy."""
     if isinstance(exc, ImageTooLarge):
-        return ServeError(413, LIMIT_CODES[exc.limit], f"{exc} ({LIMIT_OPTIONS[exc.limit]})",
-                          details={"limit": exc.limit, "value": _finite(exc.value), "allowed": exc.allowed})
+        return ServeError(
+            413,
+            LIMIT_CODES[exc.limit],
+            f"{exc} ({LIMIT_OPTIONS[exc.limit]})",
+            details={"limit": exc.limit, "value": _finite(exc.value), "allowed": exc.allowed},
+        )
     reason = exc.reason.lower()
     if "0 bytes" in reason:
         code = "empty_image"

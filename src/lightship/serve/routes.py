@@ -25,10 +25,22 @@ ROOT_PAGE = """<!doctype html><meta charset="utf-8"><title>lightship serve</titl
 No web app is mounted; build one with <code>lightship web BUNDLE --out SITE</code> and serve it with
 <code>--site SITE</code>.</p>"""
 
-METRICS_DOC = {"responses": {"200": {"description": "Prometheus text format",
-                                     "content": {"text/plain": {"schema": {"type": "string"}}}}}}
-ROOT_DOC = {"responses": {"200": {"description": "A page pointing to the docs",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}}}
+METRICS_DOC = {
+    "responses": {
+        "200": {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+}
+ROOT_DOC = {
+    "responses": {
+        "200": {
+            "description": "A page pointing to the docs",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+}
 
 
 def _state(request: Request) -> ServerState:
@@ -44,17 +56,25 @@ def _top_k(labels: list[str], probs: np.ndarray, k: int) -> list[dict[str, Any]]
 
 
 def _timings(started: float, decode_ms: float, scored: list[Scored]) -> dict[str, float]:
-    return {"decode": round(decode_ms, 3), "queue": round(max((s.queue_ms for s in scored), default=0.0), 3),
-            "inference": round(max((s.inference_ms for s in scored), default=0.0), 3),
-            "total": round((time.perf_counter() - started) * 1000, 3)}
+    return {
+        "decode": round(decode_ms, 3),
+        "queue": round(max((s.queue_ms for s in scored), default=0.0), 3),
+        "inference": round(max((s.inference_ms for s in scored), default=0.0), 3),
+        "total": round((time.perf_counter() - started) * 1000, 3),
+    }
 
 
 def _entry(name: str, outcome: Outcome, labels: list[str], top_k: int) -> dict[str, Any]:
     if isinstance(outcome, ServeError):
         return {"filename": name, "error": outcome.body()}
     top = _top_k(labels, outcome.probs, top_k)
-    return {"filename": name, "label": top[0]["label"], "probability": top[0]["probability"], "top_k": top,
-            "batch_size": outcome.batch_size}
+    return {
+        "filename": name,
+        "label": top[0]["label"],
+        "probability": top[0]["probability"],
+        "top_k": top,
+        "batch_size": outcome.batch_size,
+    }
 
 
 def build_router(auth: BearerAuth, public_metrics: bool = False) -> tuple[APIRouter, dict[str, Handler]]:
@@ -70,8 +90,13 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> tuple[APIRou
     def predict_doc(batch: bool) -> dict[str, Any]:
         return {**request_body_doc(batch), "parameters": [TOP_K.openapi()], **guarded}
 
-    @router.post("/v1/predict", response_model=PredictResponse, responses=predict_errors,
-                 openapi_extra=predict_doc(batch=False), tags=["predict"])
+    @router.post(
+        "/v1/predict",
+        response_model=PredictResponse,
+        responses=predict_errors,
+        openapi_extra=predict_doc(batch=False),
+        tags=["predict"],
+    )
     async def predict(request: Request) -> JSONResponse:
         """Classify one image: a multipart field ``file`` or a raw ``image/*`` body."""
         started = time.perf_counter()
@@ -83,12 +108,24 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> tuple[APIRou
         if isinstance(outcome, ServeError):
             raise outcome
         top = _top_k(state.predictor.labels, outcome.probs, top_k)
-        return JSONResponse({"model": state.model_ref, "label": top[0]["label"], "probability": top[0]["probability"],
-                             "top_k": top, "batch_size": outcome.batch_size,
-                             "timings_ms": _timings(started, decode_ms, [outcome])})
+        return JSONResponse(
+            {
+                "model": state.model_ref,
+                "label": top[0]["label"],
+                "probability": top[0]["probability"],
+                "top_k": top,
+                "batch_size": outcome.batch_size,
+                "timings_ms": _timings(started, decode_ms, [outcome]),
+            }
+        )
 
-    @router.post("/v1/predict/batch", response_model=BatchResponse, responses=predict_errors,
-                 openapi_extra=predict_doc(batch=True), tags=["predict"])
+    @router.post(
+        "/v1/predict/batch",
+        response_model=BatchResponse,
+        responses=predict_errors,
+        openapi_extra=predict_doc(batch=True),
+        tags=["predict"],
+    )
     async def predict_batch(request: Request) -> JSONResponse:
         """Classify several images sent as multipart file fields (any field name; ``files`` by convention).
         Answers 200 with one entry per file in order: a prediction, or ``{"filename", "error"}`` for a file
@@ -100,9 +137,15 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> tuple[APIRou
         uploads = await read_uploads(request, state.settings.max_batch_files, batch=True)
         outcomes, decode_ms = await state.score(uploads, started, request.receive)
         labels = state.predictor.labels
-        return JSONResponse({"model": state.model_ref,
-                             "predictions": [_entry(u.name, o, labels, top_k) for u, o in zip(uploads, outcomes, strict=True)],
-                             "timings_ms": _timings(started, decode_ms, [o for o in outcomes if isinstance(o, Scored)])})
+        return JSONResponse(
+            {
+                "model": state.model_ref,
+                "predictions": [
+                    _entry(u.name, o, labels, top_k) for u, o in zip(uploads, outcomes, strict=True)
+                ],
+                "timings_ms": _timings(started, decode_ms, [o for o in outcomes if isinstance(o, Scored)]),
+            }
+        )
 
     @router.get("/v1/model", tags=["model"], responses=error_docs(401), openapi_extra=guarded)
     async def model(request: Request) -> dict[str, Any]:
@@ -125,8 +168,13 @@ def build_router(auth: BearerAuth, public_metrics: bool = False) -> tuple[APIRou
 
     metrics_doc = METRICS_DOC if public_metrics else {**METRICS_DOC, **guarded}
 
-    @router.get("/metrics", tags=["probes"], responses={} if public_metrics else error_docs(401),
-                openapi_extra=metrics_doc, response_class=Response)
+    @router.get(
+        "/metrics",
+        tags=["probes"],
+        responses={} if public_metrics else error_docs(401),
+        openapi_extra=metrics_doc,
+        response_class=Response,
+    )
     async def metrics(request: Request) -> Response:
         """Prometheus metrics of this process (needs the token when one is set, unless --public_metrics)."""
         if not public_metrics:

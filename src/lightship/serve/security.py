@@ -14,8 +14,13 @@ from starlette.requests import Request
 
 from lightship.serve.problems import ServeError
 
-SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer",
-                               "description": "Required when the server runs with --token (or LIGHTSHIP_TOKEN)"}}
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Required when the server runs with --token (or LIGHTSHIP_TOKEN)",
+    }
+}
 #: ``security`` of a guarded operation (declared only when the server runs with a token).
 SECURITY = [{"bearer": []}]
 

@@ -69,14 +69,18 @@ class ServerState:
     batcher: MicroBatcher | None = None
     ready: bool = False
     decode_pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=min(4, default_threads()),
-                                                   thread_name_prefix="lightship-decode"))
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=min(4, default_threads()), thread_name_prefix="lightship-decode"
+        )
+    )
     limits: PixelLimits = field(init=False)
     budget: PixelBudget = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = self.settings.pixel_limits(self.predictor.artifact.get("max_input"))
-        self.budget = PixelBudget(int(self.settings.decoded_budget_mp * MEGA), self.metrics.decoded_pixels.set)
+        self.budget = PixelBudget(
+            int(self.settings.decoded_budget_mp * MEGA), self.metrics.decoded_pixels.set
+        )
 
     @property
     def parallel_calls(self) -> int:
@@ -93,20 +97,34 @@ class ServerState:
 
     def public_manifest(self) -> dict[str, Any]:
         public = public_manifest(self.predictor.manifest)
-        public["serving"] = {"format": self.predictor.format, "runtime": self.predictor.runtime,
-                             "threads": self.predictor.threads, "parallel_calls": self.parallel_calls,
-                             "max_batch": self.settings.max_batch,
-                             "max_wait_ms": self.settings.max_wait_ms,
-                             "limits": {"max_pixels": self.limits.max_pixels, "max_aspect": self.limits.max_aspect,
-                                        "max_height": self.limits.max_height, "max_width": self.limits.max_width,
-                                        "max_request_pixels": int(self.settings.max_request_mp * MEGA),
-                                        "max_upload_bytes": self.settings.max_upload_bytes}}
+        public["serving"] = {
+            "format": self.predictor.format,
+            "runtime": self.predictor.runtime,
+            "threads": self.predictor.threads,
+            "parallel_calls": self.parallel_calls,
+            "max_batch": self.settings.max_batch,
+            "max_wait_ms": self.settings.max_wait_ms,
+            "limits": {
+                "max_pixels": self.limits.max_pixels,
+                "max_aspect": self.limits.max_aspect,
+                "max_height": self.limits.max_height,
+                "max_width": self.limits.max_width,
+                "max_request_pixels": int(self.settings.max_request_mp * MEGA),
+                "max_upload_bytes": self.settings.max_upload_bytes,
+            },
+        }
         return public
 
     async def start(self) -> None:
         """Start batching and warm the model up (first calls allocate memory) before /readyz says yes."""
-        self.batcher = MicroBatcher(self.predictor.run, self.metrics, self.settings.max_batch,
-                                    self.settings.max_wait_ms, self.settings.queue_size, self.parallel_calls)
+        self.batcher = MicroBatcher(
+            self.predictor.run,
+            self.metrics,
+            self.settings.max_batch,
+            self.settings.max_wait_ms,
+            self.settings.queue_size,
+            self.parallel_calls,
+        )
         self.batcher.start()
         size = int(self.predictor.manifest["input"]["image_size"])
         for batch in sorted({1, self.settings.max_batch}):
@@ -121,7 +139,9 @@ class ServerState:
             await self.batcher.stop()
         self.decode_pool.shutdown(wait=True)
 
-    async def score(self, uploads: list[Upload], started: float, receive: Receive) -> tuple[list[Outcome], float]:
+    async def score(
+        self, uploads: list[Upload], started: float, receive: Receive
+    ) -> tuple[list[Outcome], float]:
         """Each upload's outcome, in order, within the request deadline; and the decode time in ms.
 
         Raises ServeError for the request as a whole: not ready, overloaded, over the per-request pixel
@@ -136,17 +156,24 @@ class ServerState:
         work = asyncio.ensure_future(self._score(uploads))
         gone = asyncio.ensure_future(_client_gone(receive))
         remaining = self.settings.timeout_s - (time.perf_counter() - started)
-        done, _ = await asyncio.wait((work, gone), timeout=max(0.0, remaining),
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            (work, gone), timeout=max(0.0, remaining), return_when=asyncio.FIRST_COMPLETED
+        )
         if work in done:
             gone.cancel()
             return work.result()
         work.cancel()
         if gone in done:
-            raise ServeError(499, "client_disconnected", "the client closed the connection; its work was dropped")
+            raise ServeError(
+                499, "client_disconnected", "the client closed the connection; its work was dropped"
+            )
         gone.cancel()
-        raise ServeError(504, "timeout", f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
-                                         "the server is overloaded or the model is slow")
+        raise ServeError(
+            504,
+            "timeout",
+            f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
+            "the server is overloaded or the model is slow",
+        )
 
     async def _score(self, uploads: list[Upload]) -> tuple[list[Outcome], float]:
         images = [_Image(upload, error=upload.error) for upload in uploads]
@@ -186,8 +213,9 @@ class ServerState:
             return
         image.pixels = width * height
 
-    async def _score_one(self, image: _Image, loop: asyncio.AbstractEventLoop,
-                         one_at_a_time: asyncio.Lock | None) -> Outcome:
+    async def _score_one(
+        self, image: _Image, loop: asyncio.AbstractEventLoop, one_at_a_time: asyncio.Lock | None
+    ) -> Outcome:
         """Decode (small images inline, others on the pool under the pixel budget), then batch.
 
         ``one_at_a_time``: held from decoding until scored by each image beyond the inline size of one
@@ -208,7 +236,9 @@ class ServerState:
         async with one_at_a_time:
             return await self._score_large(image, opened, loop)
 
-    async def _score_large(self, image: _Image, opened: Image.Image, loop: asyncio.AbstractEventLoop) -> Outcome:
+    async def _score_large(
+        self, image: _Image, opened: Image.Image, loop: asyncio.AbstractEventLoop
+    ) -> Outcome:
         """Under the pixel budget: decode on the pool, batch, release the pixels once scored or gone."""
         assert self.batcher is not None
         try:

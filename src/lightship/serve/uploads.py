@@ -108,8 +108,11 @@ async def read_uploads(request: Request, max_files: int, batch: bool) -> list[Up
     if media.startswith("image/") and not batch:
         return [Upload("<body>", await request.body())]
     if media.startswith("image/"):  # batch
-        raise ServeError(415, "unsupported_media_type",
-                         "/v1/predict/batch takes multipart/form-data with one file part per image")
+        raise ServeError(
+            415,
+            "unsupported_media_type",
+            "/v1/predict/batch takes multipart/form-data with one file part per image",
+        )
     accepted = "multipart/form-data" if batch else "multipart/form-data (field 'file') or an image/* body"
     raise ServeError(
         415, "unsupported_media_type", f"content type {media or '(none)'!r} is not accepted; send {accepted}"
@@ -166,8 +169,11 @@ def _check_files(parts: list[tuple[dict[str, str], bytes]], limit: int, batch: b
         name = display_name(filename or disposition.get("name") or "") or f"file #{len(uploads)}"
         error = None
         if not (part_type.startswith("image/") or part_type in GENERIC_TYPES):
-            error = ServeError(415, "unsupported_media_type",
-                               f"{name}: part content type {display_name(part_type)!r} is not an image type")
+            error = ServeError(
+                415,
+                "unsupported_media_type",
+                f"{name}: part content type {display_name(part_type)!r} is not an image type",
+            )
             if not batch:
                 raise error
         uploads.append(Upload(name, content, error))

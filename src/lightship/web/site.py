@@ -71,10 +71,14 @@ def _offline_listing(site: Path) -> dict:
 def _check_replaceable(out: Path) -> None:
     """An existing ``out`` may only be an earlier ``lightship web`` site: never replace other folders."""
     listing = out / OFFLINE_NAME
-    if out.exists() and (not listing.is_file() or GENERATOR not in listing.read_text(errors="replace")):
+    if not listing.is_file() or GENERATOR not in listing.read_text(errors="replace"):
         raise LightshipError(
             f"{out} exists and is not a site written by `lightship web`; choose another --out"
         )
+    trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+    out.rename(trash)
+    tmp.rename(out)
+    shutil.rmtree(trash)
 
 
 def build_site(bundle: Path, out: Path) -> Path:
