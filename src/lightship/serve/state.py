@@ -36,9 +36,10 @@ from .uploads import Upload
 #: Uploads up to this size have their header read on the event loop (microseconds); larger ones on the
 #: decode pool, since a hostile header (millions of JPEG markers) can take long to walk.
 INLINE_HEADER_BYTES = 64 * 1024
-#: Images up to this many pixels are decoded on the event loop (well under a millisecond): handing them
-#: to a pool thread and back cost more CPU than decoding them (docs/serving.md, profile). Larger ones
-#: hold the pixel budget and decode on the pool.
+#: Images up to this many pixels (and INLINE_HEADER_BYTES, since a crafted progressive JPEG's decode time
+#: grows with its bytes) are decoded on the event loop, well under a millisecond: handing them to a pool
+#: thread and back cost more CPU than decoding them (docs/serving.md, profile). Larger ones hold the
+#: pixel budget and decode on the pool.
 INLINE_DECODE_PIXELS = 128 * 128
 
 #: One upload's outcome: its probabilities, or the error that refused it.
@@ -225,7 +226,7 @@ class ServerState:
             return image.error
         assert self.batcher is not None and image.opened is not None
         opened, image.opened = image.opened, None  # nothing here keeps the decoded pixels alive longer
-        if image.pixels <= INLINE_DECODE_PIXELS:
+        if image.pixels <= INLINE_DECODE_PIXELS and len(image.upload.data) <= INLINE_HEADER_BYTES:
             try:
                 pixels = finish_decode(opened, image.upload.name, self.limits)
             except ImageDecodeError as exc:
