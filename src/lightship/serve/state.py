@@ -225,22 +225,24 @@ class ServerState:
         if image.error is not None:
             return image.error
         assert self.batcher is not None and image.opened is not None
-        opened, image.opened = image.opened, None  # nothing here keeps the decoded pixels alive longer
         if image.pixels <= INLINE_DECODE_PIXELS and len(image.upload.data) <= INLINE_HEADER_BYTES:
+            opened, image.opened = image.opened, None
             try:
                 pixels = finish_decode(opened, image.upload.name, self.limits)
             except ImageDecodeError as exc:
                 return decode_problem(exc)
             return await self._submit(pixels, None)
         if one_at_a_time is None:
-            return await self._score_large(image, opened, loop)
+            return await self._score_large(image, loop)
         async with one_at_a_time:
-            return await self._score_large(image, opened, loop)
+            return await self._score_large(image, loop)
 
-    async def _score_large(
-        self, image: _Image, opened: Image.Image, loop: asyncio.AbstractEventLoop
-    ) -> Outcome:
-        """Under the pixel budget: decode on the pool, batch, release the pixels once scored or gone."""
+    async def _score_large(self, image: _Image, loop: asyncio.AbstractEventLoop) -> Outcome:
+        """Under the pixel budget: decode on the pool, batch, release the pixels once scored or gone.
+
+        The opened Pillow image is handed to the decode thread, and no frame here keeps a reference:
+        once loaded it holds 4 bytes per pixel, which must be freed before the model runs.
+        """
         assert self.batcher is not None
         try:
             await self.budget.acquire(image.pixels)
@@ -248,6 +250,7 @@ class ServerState:
             self.metrics.dropped.inc()  # its request went away while it waited for the budget
             raise
         release = partial(self.budget.release, image.pixels)
+        opened, image.opened = image.opened, None
         decoding = self.decode_pool.submit(finish_decode, opened, image.upload.name, self.limits)
         del opened
         submitted: asyncio.Future[Scored] | None = None
