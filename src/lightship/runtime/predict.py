@@ -17,8 +17,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..images import ImageDecodeError, PixelLimits, decode_image, iter_image_files
-from .predictor import Prediction, Predictor, load
+from lightship.images import ImageDecodeError, PixelLimits, decode_image, iter_image_files
+from lightship.runtime.predictor import Prediction, Predictor, load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once
 CHUNK_PIXELS = 64_000_000  # ... nor a folder of large photos: a chunk ends once it holds this many pixels

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .problems import ServeError, error_response
+from lightship.serve.problems import ServeError, error_response
 
 Handler = Callable[[Request], Awaitable[Response]]
 

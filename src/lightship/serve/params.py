@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .problems import ServeError
+from lightship.serve.problems import ServeError
 
 #: Longest accepted spelling of a number (leading zeros allowed); longer strings are not parsed at all.
 MAX_DIGITS = 12

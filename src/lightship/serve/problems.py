@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..images import ImageDecodeError, ImageTooLarge
+from lightship.images import ImageDecodeError, ImageTooLarge
 
 
 class ServeError(Exception):

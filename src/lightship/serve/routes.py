@@ -10,14 +10,14 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .batcher import Scored
-from .fastpath import Handler
-from .params import TOP_K, parse_query
-from .problems import ServeError, error_response
-from .schemas import BatchResponse, PredictResponse, error_docs
-from .security import SECURITY, BearerAuth
-from .state import Outcome, ServerState
-from .uploads import read_uploads, request_body_doc
+from lightship.serve.batcher import Scored
+from lightship.serve.fastpath import Handler
+from lightship.serve.params import TOP_K, parse_query
+from lightship.serve.problems import ServeError, error_response
+from lightship.serve.schemas import BatchResponse, PredictResponse, error_docs
+from lightship.serve.security import SECURITY, BearerAuth
+from lightship.serve.state import Outcome, ServerState
+from lightship.serve.uploads import read_uploads, request_body_doc
 
 ROOT_PAGE = """<!doctype html><meta charset="utf-8"><title>lightship serve</title>
 <h1>lightship serve</h1><p>API docs: <a href="/docs">/docs</a>

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LightshipError
-from ..images import PixelLimits
+from lightship.errors import LightshipError
+from lightship.images import PixelLimits
 
 MEGA = 1_000_000
 

@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..images import ImageDecodeError, PixelLimits, displayed_size, finish_decode, open_image
-from ..runtime import Predictor
-from ..runtime.backends import default_threads
-from ..runtime.public import public_manifest
-from .batcher import MicroBatcher, QueueFull, Scored
-from .budget import PixelBudget
-from .metrics import ServeMetrics
-from .problems import ServeError, decode_problem, request_too_large
-from .settings import MEGA, ServeSettings
-from .uploads import Upload
+from lightship.images import ImageDecodeError, PixelLimits, displayed_size, finish_decode, open_image
+from lightship.runtime import Predictor
+from lightship.runtime.backends import default_threads
+from lightship.runtime.public import public_manifest
+from lightship.serve.batcher import MicroBatcher, QueueFull, Scored
+from lightship.serve.budget import PixelBudget
+from lightship.serve.metrics import ServeMetrics
+from lightship.serve.problems import ServeError, decode_problem, request_too_large
+from lightship.serve.settings import MEGA, ServeSettings
+from lightship.serve.uploads import Upload
 
 #: Uploads up to this size have their header read on the event loop (microseconds); larger ones on the
 #: decode pool, since a hostile header (millions of JPEG markers) can take long to walk.

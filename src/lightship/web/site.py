@@ -12,9 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import BundleError, LightshipError
-from ..runtime.manifest import MANIFEST_NAME, check_files, read_manifest
-from ..runtime.public import scrub_local_paths
+from lightship.errors import BundleError, LightshipError
+from lightship.runtime.manifest import MANIFEST_NAME, check_files, read_manifest
+from lightship.runtime.public import scrub_local_paths
 
 #: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
