@@ -149,7 +149,18 @@ def open_image(data: bytes, source: str, limits: PixelLimits | None = None) -> I
 
     With ``limits``: :func:`check_size`. Without: the fixed :data:`MAX_PIXELS` guard and Pillow's own.
     """
-    image = _parse(data, source, strict_bombs=limits is None)
+    try:
+        image = _parse(data, source, strict_bombs=limits is None)
+    except ImageTooLarge as exc:  # Pillow's own guard fired first: say it against the caller's limit
+        if limits is None or exc.value == float("inf"):
+            raise
+        raise ImageTooLarge(
+            source,
+            "max_pixels",
+            exc.value,
+            limits.max_pixels,
+            f"{exc.value:,} pixels exceeds the limit of {limits.max_pixels:,}",
+        ) from exc
     width, height = displayed_size(image, source)
     if limits is not None:
         check_size(width, height, limits, source)
