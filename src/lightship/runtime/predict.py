@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lightship.images import ImageDecodeError, PixelLimits, decode_image, iter_image_files
+from lightship.runtime.backends import RuntimeChoice
 from lightship.runtime.predictor import Prediction, Predictor, load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once

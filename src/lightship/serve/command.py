@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from lightship.errors import LightshipError
 from lightship.runtime import Predictor, load
-from lightship.runtime.backends import default_threads
+from lightship.runtime.backends import RuntimeChoice, default_threads
 from lightship.serve.app import create_app
 from lightship.serve.settings import ServeSettings
 
@@ -76,7 +76,7 @@ def app_from_env() -> FastAPI:
 
 def serve_command(
     bundle: Path,
-    runtime: str = "onnxruntime",
+    runtime: RuntimeChoice = "onnxruntime",
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,

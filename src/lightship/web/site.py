@@ -1,5 +1,5 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Written to a temp folder, then renamed.
+``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
 
 A site is published, so its manifest.json is the bundle's with local paths scrubbed
 (:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
@@ -12,8 +12,10 @@ import os
 import shutil
 from pathlib import Path
 
+from lightship.bundle.integrity import MANIFEST_NAME, check_files
+from lightship.bundle.manifest import preferred_artifacts, read_manifest
 from lightship.errors import BundleError, LightshipError
-from lightship.runtime.manifest import MANIFEST_NAME, check_files, read_manifest
+from lightship.files import publish_dir, staging_dir, write_json, write_text
 from lightship.runtime.public import scrub_local_paths
 
 #: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
@@ -71,14 +73,10 @@ def _offline_listing(site: Path) -> dict:
 def _check_replaceable(out: Path) -> None:
     """An existing ``out`` may only be an earlier ``lightship web`` site: never replace other folders."""
     listing = out / OFFLINE_NAME
-    if not listing.is_file() or GENERATOR not in listing.read_text(errors="replace"):
+    if out.exists() and (not listing.is_file() or GENERATOR not in listing.read_text(errors="replace")):
         raise LightshipError(
             f"{out} exists and is not a site written by `lightship web`; choose another --out"
         )
-    trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-    out.rename(trash)
-    tmp.rename(out)
-    shutil.rmtree(trash)
 
 
 def build_site(bundle: Path, out: Path) -> Path:
@@ -98,12 +96,8 @@ def build_site(bundle: Path, out: Path) -> Path:
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
-        published = scrub_local_paths(read_manifest(bundle))
-        (tmp / "bundle" / MANIFEST_NAME).write_text(json.dumps(published, indent=2) + "\n")
-        (tmp / "_headers").write_text(HEADERS_FILE)
-        (tmp / OFFLINE_NAME).write_text(json.dumps(_offline_listing(tmp), indent=2) + "\n")
-        _replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        write_json(tmp / "bundle" / MANIFEST_NAME, scrub_local_paths(read_manifest(bundle)))
+        write_text(tmp / "_headers", HEADERS_FILE)
+        write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
+        publish_dir(tmp, out, replace=True)
     return out
