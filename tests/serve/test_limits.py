@@ -142,18 +142,21 @@ def holder() -> bytes:
 
 
 def test_work_of_a_timed_out_request_is_dropped(serve, holder, photo_200) -> None:
-    # A 1-pixel budget admits one image at a time: the 200x200 image waits while the 48 MP one is
-    # decoded and scored (longer than the deadline), times out there, and is never decoded or scored.
-    url = serve(timeout_s=0.35, decoded_budget_mp=0.000001)
-    slow: list[httpx.Response] = []
-    thread = _send_in_background(url, holder, slow)
-    _holding_budget(url, HOLDER[0] * HOLDER[1])
-    waiting = httpx.post(f"{url}/v1/predict", files={"file": photo_200}, timeout=60)
-    thread.join()
-    assert waiting.status_code == 504 and waiting.json()["error"]["code"] == "timeout"
-    time.sleep(1.0)  # whatever of the big image's work had started ends
-    assert _metric(url, "lightship_images_dropped_total") >= 1
-    assert _metric(url, "lightship_batch_size_sum") <= 1  # at most the big image was scored
+    # One request: the 48 MP photo decodes for longer than the deadline while the 200x200 one waits its
+    # turn (a request's photos go one at a time). At the deadline both are dropped: nothing is scored.
+    url = serve(timeout_s=0.35)
+    files = [
+        ("files", ("holder.jpg", holder, "image/jpeg")),
+        ("files", ("photo.jpg", photo_200, "image/jpeg")),
+    ]
+    response = httpx.post(f"{url}/v1/predict/batch", files=files, timeout=60)
+    assert response.status_code == 504 and response.json()["error"]["code"] == "timeout"
+    deadline = time.monotonic() + 60
+    while _metric(url, "lightship_decoded_pixels") != 0:  # the holder's decode runs to its end, unused
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert _metric(url, "lightship_images_dropped_total") == 2
+    assert _metric(url, "lightship_batch_size_sum") == 0
 
 
 def test_work_of_a_client_that_hung_up_is_dropped(serve, holder, photo_200) -> None:

@@ -234,8 +234,15 @@ class ServerState:
             return await self._submit(pixels, None)
         if one_at_a_time is None:
             return await self._score_large(image, loop)
-        async with one_at_a_time:
+        try:
+            await one_at_a_time.acquire()
+        except asyncio.CancelledError:
+            self.metrics.dropped.inc()  # its request went away while an earlier photo of it was scored
+            raise
+        try:
             return await self._score_large(image, loop)
+        finally:
+            one_at_a_time.release()
 
     async def _score_large(self, image: _Image, loop: asyncio.AbstractEventLoop) -> Outcome:
         """Under the pixel budget: decode on the pool, batch, release the pixels once scored or gone.
