@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,30 @@ def digits_bundle(digits_run: Path) -> Path:
     out = digits_run.parent / "bundle"
     assert export_command(digits_run, out=out, formats=",".join(FORMATS), n=360, calibration_size=128) == 0
     return out
+
+
+def _is_loopback(host: object) -> bool:
+    return host in (None, "localhost", "::1", b"localhost") or str(host).startswith("127.")
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine without network: every connection and name lookup beyond loopback fails at once (as an
+    unplugged cable does), so code that would download is caught, and "offline" is really tested."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(sock: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if sock.family == getattr(socket, "AF_UNIX", None) or _is_loopback(host):
+            return real_connect(sock, address)
+        raise OSError(f"network access blocked by the test (connect to {address})")
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
+        if _is_loopback(host):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"name lookup blocked by the test ({host})")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for variable in ("LIGHTSHIP_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)  # the code must find out by itself

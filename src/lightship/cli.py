@@ -129,15 +129,10 @@ def train_command(argv: Sequence[str]) -> int:
     result = train(_config_from_namespace(cfg), resume=cfg.resume)
     if rank_zero_only.rank != 0:  # under DDP every process returns here; one report is enough
         return 0
-    s = result.summary
-    Console().print(
-        f"[bold green]done[/] run folder: [bold]{result.run_dir}[/]\n"
-        f"  test accuracy {_pct(s['test_acc'])} (no TTA {_pct(s['test_acc_no_tta'])}), "
-        f"val accuracy {_pct(s['val_acc'])}\n"
-        f"  {s['epochs']:g} epochs, {s['global_step']} steps, {s['train_images_per_second']:.0f} images/s, "
-        f"wall {s['wall_seconds']:.1f} s\n"
-        f"  checkpoints: {s['checkpoints']['best']}\n  summary: {result.run_dir / 'summary.json'}"
-    )
+    from lightship.training.summary import describe
+
+    summary = describe(result.summary, str(result.run_dir / "summary.json"))
+    Console().print(f"[bold green]done[/] run folder: [bold]{result.run_dir}[/]\n{summary}", highlight=False)
     return 0
 
 
@@ -170,10 +165,6 @@ def tune_command(what: str, argv: Sequence[str]) -> int:
             f"[bold green]largest batch size that fits: --data.batch_size {result['batch_size']}[/]"
         )
     return 0
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
 def _normalise_argv(fn: Callable[..., int], argv: Sequence[str]) -> list[str]:

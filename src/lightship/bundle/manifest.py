@@ -34,10 +34,18 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: The order ``runtime="auto"`` tried formats in before manifests recorded it (schema 1).
 SCHEMA1_PREFERENCE = ("onnx", "openvino", "torchscript", "onnx-int8")
-RESIZE_POLICY = (
-    "inside the model: float NCHW resized to image_size x image_size, bilinear, antialias=True, "
-    "align_corners=False, aspect ratio not kept (lightship.models.classifier.resize_to)"
-)
+#: What ``input.resize`` says for each resize mode (``input.resize_mode``); both happen inside the model.
+RESIZE_POLICIES = {
+    "squash": (
+        "inside the model: float NCHW resized to image_size x image_size, bilinear, antialias=True, "
+        "align_corners=False, aspect ratio not kept (lightship.models.classifier.resize_to)"
+    ),
+    "crop": (
+        "inside the model: the centred square of side min(height, width) (offsets floor((H-side)/2), "
+        "floor((W-side)/2)), then resized to image_size x image_size, bilinear, antialias=True, "
+        "align_corners=False: aspect ratio kept (lightship.models.classifier.resize_to, mode 'crop')"
+    ),
+}
 DECODE_POLICY = (
     "outside the model, by the caller (lightship.images.decode_image): any Pillow format, EXIF "
     "orientation applied, grayscale/palette/CMYK/16-bit to 8-bit RGB, alpha dropped (not "
@@ -71,7 +79,12 @@ def new_manifest(
         "schema_version": SCHEMA_VERSION,
         "lightship_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": {"name": meta.model, "num_classes": meta.num_classes, "model_kwargs": meta.model_kwargs},
+        "model": {
+            "name": meta.model,
+            "num_classes": meta.num_classes,
+            "model_kwargs": meta.model_kwargs,
+            "pretrained": meta.pretrained,
+        },
         "labels": list(meta.class_names),
         "input": {
             "name": "images",
@@ -81,7 +94,8 @@ def new_manifest(
             "shape": ["batch", "height", "width", 3],
             "dynamic": ["batch", "height", "width"],
             "image_size": meta.image_size,
-            "resize": RESIZE_POLICY,
+            "resize_mode": meta.resize,
+            "resize": RESIZE_POLICIES[meta.resize],
             "decode": DECODE_POLICY,
         },
         "outputs": [

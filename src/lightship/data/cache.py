@@ -32,22 +32,31 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("LIGHTSHIP_CACHE") or Path.home() / ".cache" / "lightship")
 
 
-def cache_key(split: FileSplit, image_size: int) -> str:
-    """Hash of everything the decoded pixels depend on (not the absolute root: moved data stays cached)."""
-    payload = json.dumps(
-        [POLICY_VERSION, image_size, split.files, split.labels.tolist()], separators=(",", ":")
-    ).encode()
+def cache_key(split: FileSplit, image_size: int, resize: str = "squash") -> str:
+    """Hash of everything the decoded pixels depend on (not the absolute root: moved data stays cached).
+
+    The resize mode enters the key only when it is not "squash", so caches written before the choice
+    existed stay valid.
+    """
+    fields = [POLICY_VERSION, image_size, split.files, split.labels.tolist()]
+    if resize != "squash":
+        fields.append(resize)
+    payload = json.dumps(fields, separators=(",", ":")).encode()
     return hashlib.sha256(payload).hexdigest()[:32]
 
 
-def load_or_decode(split: FileSplit, image_size: int, cache_dir: Path | None, workers: int) -> Decoded:
+def load_or_decode(
+    split: FileSplit, image_size: int, cache_dir: Path | None, workers: int, resize: str = "squash"
+) -> Decoded:
     """The decoded files of ``split`` from the cache, decoding (and saving) them first when needed."""
     directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    stem = f"images-{cache_key(split, image_size)}"
+    stem = f"images-{cache_key(split, image_size, resize)}"
     cached = _load(directory, stem, split)
     if cached is not None:
         return cached
-    decoded = decode_files(split.paths, image_size, workers, description=f"decoding {split.root}")
+    decoded = decode_files(
+        split.paths, image_size, workers, description=f"decoding {split.root}", resize=resize
+    )
     directory.mkdir(parents=True, exist_ok=True)
     save_array(directory / f"{stem}.images.npy", decoded.images)
     save_array(directory / f"{stem}.index.npy", decoded.index)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from lightship.data.sources import SourceName
 from lightship.errors import DataError
+from lightship.models.classifier import ResizeMode
 
 
 @dataclass
@@ -44,8 +45,14 @@ class DataConfig:
     more memory). 0 = only the shard order is shuffled."""
     download: bool = False
     """cifar10 only: fetch the archive with torchvision when the network allows."""
-    image_size: int = 32
-    """Side of the square the model sees; every image is resized to it by the one policy."""
+    image_size: int | Literal["auto"] = 32
+    """Side of the square the model sees; every image is resized to it by the one policy. 'auto' (for
+    ``lightship train``): the pretrained weights' input size when they load, else 64."""
+    resize: ResizeMode = "squash"
+    """How a picture becomes that square: 'squash' resizes the whole picture (aspect ratio not kept);
+    'crop' keeps the aspect ratio: resize the shorter side, then cut the centred square (the evaluation
+    transform of pretrained models; the edges of wide or tall pictures are not seen). Applied identically
+    by the data pipeline and inside every exported artifact."""
     mean: tuple[float, float, float] | None = None
     """Per-channel mean of pixels in 0..1; None = computed from the training images."""
     std: tuple[float, float, float] | None = None

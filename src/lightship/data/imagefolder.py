@@ -43,7 +43,9 @@ def class_folders(tree: Path) -> list[str]:
 
 
 def open_imagefolder(config: DataConfig) -> SourceData:
-    """Label files by class folder; splits missing on disk are carved from train (seeded, stratified)."""
+    """Label files by class folder; splits missing on disk are carved from train (seeded, stratified),
+    except a test split beside a val/ folder: with train/ and val/ on disk the user has chosen the held-out
+    images, so the test split stays empty and the run reports its final figures on val."""
     root = config.root_folder(LAYOUT)
     present = {name: root / name for name in SPLITS if (root / name).is_dir()}
     if present and "train" not in present:
@@ -60,12 +62,14 @@ def open_imagefolder(config: DataConfig) -> SourceData:
     carve = {
         name: fraction
         for name, fraction in (("val", config.val_fraction), ("test", config.test_fraction))
-        if name not in splits
+        if name not in splits and not (name == "test" and "val" in present)
     }
     if carve:
         train = splits["train"]
         parts = stratified_split(train.labels, carve, config.seed)
         splits.update({name: train.subset(idx) for name, idx in parts.items()})
+    if "test" not in splits:
+        splits["test"] = splits["train"].subset(np.empty(0, dtype=np.int64))
     return SourceData(class_names=class_names, splits={name: splits[name] for name in SPLITS})
 
 

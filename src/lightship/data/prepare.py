@@ -18,6 +18,7 @@ from lightship.data.decode import Decoded, resize_images
 from lightship.data.sources import SOURCES
 from lightship.data.types import SPLITS, ArraySplit, BadFile, ShardSplit, SourceData, Split
 from lightship.errors import DataError
+from lightship.models.classifier import RESIZE_MODES
 
 #: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
 SHOWN_BAD_FILES = 20
@@ -41,8 +42,15 @@ def open_source(config: DataConfig) -> SourceData:
 def validate(config: DataConfig) -> None:
     """Reject settings that cannot work, saying which setting and what it should be."""
     problems = []
-    if config.image_size < 1:
+    if not isinstance(config.image_size, int):
+        problems.append(
+            f"data.image_size is {config.image_size!r}; 'auto' is decided by `lightship train` (the pretrained "
+            "weights' input size, else 64): give a number of pixels here"
+        )
+    elif config.image_size < 1:
         problems.append(f"data.image_size is {config.image_size}; it must be at least 1")
+    if config.resize not in RESIZE_MODES:
+        problems.append(f"data.resize is {config.resize!r}; choose one of {', '.join(RESIZE_MODES)}")
     if not (0 <= config.val_fraction < 1 and 0 <= config.test_fraction < 1):
         problems.append("data.val_fraction and data.test_fraction must be in [0, 1)")
     elif config.val_fraction + config.test_fraction >= 1:
@@ -71,15 +79,17 @@ def materialize(
     share a single cache read.
     """
     if isinstance(split, ArraySplit):
-        return resize_images(split.images, config.image_size), split.labels, []
+        return resize_images(split.images, config.image_size, config.resize), split.labels, []
     if isinstance(split, ShardSplit):
         from lightship.data.shard_reader import read_shard_images  # webdataset only for this source
 
-        return (*read_shard_images(split, config.image_size), [])
+        return (*read_shard_images(split, config.image_size, resize=config.resize), [])
     tree = split.tree if split.tree is not None else split
     memo = decoded_trees if decoded_trees is not None else {}
     if id(tree) not in memo:
-        memo[id(tree)] = load_or_decode(tree, config.image_size, config.cache_dir, max(1, config.num_workers))
+        memo[id(tree)] = load_or_decode(
+            tree, config.image_size, config.cache_dir, max(1, config.num_workers), config.resize
+        )
     decoded = memo[id(tree)]
     if split.positions is None:
         return decoded.images, tree.labels[decoded.index], decoded.bad_files

@@ -145,7 +145,7 @@ def _worker() -> tuple[int, int]:
 
 
 def decode_samples(
-    samples: Iterable[dict], image_size: int, transform: v2.Compose | None
+    samples: Iterable[dict], image_size: int, transform: v2.Compose | None, resize: str = "squash"
 ) -> Iterator[tuple[torch.Tensor, int]]:
     """webdataset samples -> (uint8 H x W x 3 tensor, label); a bad sample is skipped, warned once per worker."""
     warned = False
@@ -154,7 +154,7 @@ def decode_samples(
         try:
             suffix = next(k for k in sample if f".{k}" in IMAGE_EXTENSIONS)
             label = int(sample["cls"])
-            pixels = resize_images(decode_image(sample[suffix], source=name)[None], image_size)[0]
+            pixels = resize_images(decode_image(sample[suffix], source=name)[None], image_size, resize)[0]
         except (StopIteration, KeyError, ValueError) as exc:  # ImageDecodeError is a ValueError
             if not warned:
                 warned = True
@@ -198,6 +198,7 @@ class ShardTrainStream(IterableDataset):
         rank: int = 0,
         world_size: int = 1,
         start_epoch: int = 0,
+        resize: str = "squash",
     ) -> None:
         workers = max(1, num_workers)
         if len(split.urls) < world_size * workers:
@@ -215,6 +216,7 @@ class ShardTrainStream(IterableDataset):
         self.urls = split.urls
         self.length = self.per_worker * workers
         self.image_size = image_size
+        self.resize = resize
         self.transform = transform
         self.shuffle_buffer = shuffle_buffer
         self.seed = seed
@@ -239,7 +241,7 @@ class ShardTrainStream(IterableDataset):
         )
         pipeline = pipeline.shuffle(self.shuffle_buffer, seed=mix_seeds(self.seed, epoch, self.rank, worker))
         pipeline = pipeline.compose(
-            partial(decode_samples, image_size=self.image_size, transform=self.transform)
+            partial(decode_samples, image_size=self.image_size, transform=self.transform, resize=self.resize)
         )
         return iter(pipeline.with_epoch(self.per_worker))
 
@@ -251,15 +253,24 @@ class ShardEvalStream(IterableDataset):
     unsized loader is read to its end instead of being cut at a guessed length.
     """
 
-    def __init__(self, split: ShardSplit, image_size: int, *, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        split: ShardSplit,
+        image_size: int,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
+        resize: str = "squash",
+    ) -> None:
         self.urls = split.urls
         self.image_size = image_size
+        self.resize = resize
         self.rank = rank
         self.world_size = world_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, int]]:
         pipeline = _pipeline(self.urls, self.rank, self.world_size, shardshuffle=False)
-        return decode_samples(pipeline, self.image_size, None)
+        return decode_samples(pipeline, self.image_size, None, self.resize)
 
 
 def shard_loader(
@@ -285,9 +296,12 @@ def shard_loader(
             rank=rank,
             world_size=world_size,
             start_epoch=epoch,
+            resize=config.resize,
         )
     else:
-        dataset = ShardEvalStream(split, config.image_size, rank=rank, world_size=world_size)
+        dataset = ShardEvalStream(
+            split, config.image_size, rank=rank, world_size=world_size, resize=config.resize
+        )
     return DataLoader(
         dataset,
         batch_size=config.batch_size if train else config.eval_batch_size,
@@ -297,7 +311,7 @@ def shard_loader(
 
 
 def read_shard_images(
-    split: ShardSplit, image_size: int, limit: int | None = None
+    split: ShardSplit, image_size: int, limit: int | None = None, resize: str = "squash"
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first ``limit`` (default all) good samples in shard order, unaugmented: uint8 N x S x S x 3, labels.
 
@@ -308,7 +322,7 @@ def read_shard_images(
 
     # No node or worker splitting: every rank reads the same samples here.
     pipeline = wds.WebDataset(split.urls, nodesplitter=None, workersplitter=None, shardshuffle=False)
-    samples = list(islice(decode_samples(pipeline, image_size, None), limit))
+    samples = list(islice(decode_samples(pipeline, image_size, None, resize), limit))
     if not samples:
         return np.empty((0, image_size, image_size, 3), dtype=np.uint8), np.empty(0, dtype=np.int64)
     images = np.stack([image.numpy() for image, _ in samples])

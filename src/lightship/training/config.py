@@ -18,8 +18,16 @@ class ModelConfig:
     """Which network to train (a name from the registry, see ``lightship models``)."""
 
     name: str = "airbench"
+    pretrained: bool | Literal["auto"] = False
+    """Start from the model's published weights (torchvision's, or timm's for timm/NAME), read from the
+    library's cache or downloaded into it. true: stop when they cannot be had, naming the file and folder;
+    auto: warn and train from scratch then; false: from scratch. The head is always new, for your classes;
+    mean/std come from the weights; an explicit --model.weights file wins over this."""
     weights: Path | None = None
     """A local state_dict to start from (fine-tuning); tensors that don't fit, like a head, stay fresh."""
+    freeze_backbone: int = 0
+    """Fine-tuning (pretrained or --model.weights): for this many first epochs only the head learns and the
+    backbone's BatchNorm statistics stay fixed; then everything trains."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     """Extra keyword arguments of the model's factory (e.g. widths for airbench)."""
     compile: bool = False
@@ -58,6 +66,9 @@ class OptimConfig:
     """airbench's lookahead: every lookahead_every steps, pull the weights towards an EMA of themselves
     with a decay that grows over training; the run ends on the EMA weights."""
     lookahead_every: int = 5
+    backbone_lr_scale: float = 1.0
+    """Fine-tuning (pretrained or --model.weights): the backbone's learning rate is lr x this (e.g. 0.1),
+    the new head's is lr. Ignored when training from scratch."""
 
 
 @dataclass

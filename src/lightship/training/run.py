@@ -3,7 +3,6 @@ its layout is :mod:`lightship.training.runfolder`'s)."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,10 +14,10 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from lightship import __version__
 from lightship.data.module import ImageDataModule
 from lightship.errors import CheckpointError, LightshipError
 from lightship.models import ModelMeta
+from lightship.models.pretrained import head_keys, load_into
 from lightship.models.registry import load_pretrained
 from lightship.training.callbacks import ImagesPerSecond, Lookahead
 from lightship.training.checkpoint import checkpoint_meta, read_checkpoint
@@ -27,6 +26,8 @@ from lightship.training.config import TrainConfig
 from lightship.training.loggers import AppendingCSVLogger
 from lightship.training.module import ClassifierModule
 from lightship.training.runfolder import BEST, TENSORBOARD_DIR, RunFolder
+from lightship.training.start import Start, describe_weights, model_kwargs, resolve_start
+from lightship.training.summary import build_summary, scalar
 
 
 @dataclass
@@ -49,15 +50,30 @@ def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
         )
 
 
-def prepare(config: TrainConfig) -> tuple[ImageDataModule, ModelMeta, ClassifierModule]:
+@dataclass
+class Prepared:
+    """Everything a fit needs: the set-up data, the model description, the fresh module, and how it started
+    (the resolved config and the sentences the run records)."""
+
+    datamodule: ImageDataModule
+    meta: ModelMeta
+    module: ClassifierModule
+    start: Start
+
+
+def prepare(config: TrainConfig, resumed: ModelMeta | None = None) -> Prepared:
     """Data module (set up), model description and a freshly initialised module for ``config``.
 
-    Fresh means: local weights loaded when configured, then data-dependent initialisation (airbench's
-    whitening) from training images. A resumed run overwrites all of it from its checkpoint.
+    Fresh means: pretrained or local weights loaded when configured (head new), then data-dependent
+    initialisation (airbench's whitening) from training images. A resumed run (``resumed``: its checkpoint's
+    ModelMeta) overwrites all of it from its checkpoint, so no weights are fetched for it.
     """
+    start = resolve_start(config, resumed)
+    config = start.config
     datamodule = ImageDataModule(config.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
+    kwargs = dict(resumed.model_kwargs) if resumed is not None else model_kwargs(start)
     meta = ModelMeta(
         model=config.model.name,
         num_classes=datamodule.num_classes,
@@ -65,13 +81,25 @@ def prepare(config: TrainConfig) -> tuple[ImageDataModule, ModelMeta, Classifier
         image_size=config.data.image_size,
         mean=list(datamodule.mean),
         std=list(datamodule.std),
-        model_kwargs=dict(config.model.kwargs),
+        model_kwargs=kwargs,
+        resize=config.data.resize,
+        pretrained=describe_weights(start, resumed),
     )
-    module = ClassifierModule.create(meta, config.optim, tta=config.tta)
-    if config.model.weights:
+    head = head_keys(meta.model, meta.num_classes, kwargs) if start.fine_tuning else None
+    module = ClassifierModule.create(
+        meta, config.optim, tta=config.tta, head=head, freeze_backbone=start.freeze_backbone
+    )
+    if resumed is None and start.pretrained is not None:
+        loaded = load_into(module.model.net, start.pretrained, head or [])
+        start.notes.append(
+            f"{loaded['loaded_tensors']} pretrained tensors loaded; new head for {meta.num_classes} classes: "
+            f"{', '.join(loaded['fresh_head'])}"
+        )
+    elif resumed is None and config.model.weights:
         load_pretrained(module.model.net, Path(config.model.weights))
     module.data_init(datamodule.sample_train_images(5000))
-    return datamodule, meta, module
+    start.notes.extend(datamodule.notes)
+    return Prepared(datamodule, meta, module, start)
 
 
 def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L.Callback] = ()) -> RunResult:
@@ -88,8 +116,10 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
             f"cannot resume: {last_ckpt} does not exist (the run stopped before its first epoch "
             "ended); start it again without --resume"
         )
-
-    datamodule, meta, module = prepare(config)
+    resumed = checkpoint_meta(read_checkpoint(last_ckpt), last_ckpt) if resume else None
+    prepared = prepare(config, resumed)
+    datamodule, meta, module = prepared.datamodule, prepared.meta, prepared.module
+    config = prepared.start.config
     if resume:
         _check_resume_compatible(last_ckpt, meta)
 
@@ -102,7 +132,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         ModelCheckpoint(
             dirpath=run.checkpoints,
             filename=BEST,
-            monitor="val/acc" if has_val else None,
+            monitor="val/acc" if has_val else None,  # no val: best.ckpt is rewritten every epoch = the last
             mode="max",
             save_last=True,
             save_top_k=1,
@@ -139,52 +169,48 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         module.model.net.compile()
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last_ckpt) if resume else None)
     train_seconds = time.perf_counter() - fit_started
-    val_acc = _scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
-    test_metrics: dict[str, float] = {}
-    if datamodule.has_test and not trainer.interrupted:
+    if trainer.global_step == 0 and not trainer.interrupted:
+        raise LightshipError(_no_steps_message(datamodule, trainer_kwargs))
+    val_acc = scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
+    final_split = datamodule.final_split if (datamodule.has_test or has_val) else None
+    final_metrics: dict[str, float] = {}
+    if final_split is not None and not trainer.interrupted:
         ckpt = "best" if has_val and trainer.checkpoint_callback.best_model_path else None
-        test_metrics = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0]
+        final_metrics = trainer.test(module, datamodule=datamodule, ckpt_path=ckpt, verbose=False)[0]
 
-    summary = {
-        "lightship_version": __version__,
-        "model": meta.model,
-        "num_classes": meta.num_classes,
-        "class_names": meta.class_names,
-        "image_size": meta.image_size,
-        "test_acc": test_metrics.get("test/acc"),
-        "test_acc_no_tta": test_metrics.get("test/acc_no_tta"),
-        "tta": config.tta,
-        "val_acc": val_acc,
-        "best_val_acc": _scalar(trainer.checkpoint_callback.best_model_score),
-        "epochs": _epochs_trained(trainer),
-        "global_step": trainer.global_step,
-        "train_seconds": round(train_seconds, 3),
-        "wall_seconds": round(time.perf_counter() - started, 3),
-        "train_images_per_second": round(speed.rate, 1),
-        "precision": str(trainer.precision),
-        "accelerator": type(trainer.accelerator).__name__.replace("Accelerator", "").lower(),
-        "devices": trainer.num_devices,
-        "num_nodes": trainer.num_nodes,
-        "data_mode": datamodule.mode,
-        "skipped_files": [str(b.path) for b in datamodule.bad_files],
-        "interrupted": trainer.interrupted,
-        "checkpoints": {"best": str(run.best), "last": str(run.last)},
-    }
+    summary = build_summary(
+        trainer=trainer,
+        datamodule=datamodule,
+        meta=meta,
+        run=run,
+        tta=config.tta,
+        final_metrics=final_metrics,
+        final_split=final_split,
+        val_acc=val_acc,
+        timing={
+            "train_seconds": round(train_seconds, 3),
+            "wall_seconds": round(time.perf_counter() - started, 3),
+            "train_images_per_second": round(speed.rate, 1),
+        },
+        notes=prepared.start.notes,
+        pretrained=meta.pretrained,
+    )
     if trainer.is_global_zero:
         run.plot_curves()
         run.write_summary(summary)
     return RunResult(run_dir=run.root, summary=summary)
 
 
-def _epochs_trained(trainer: L.Trainer) -> float:
-    """Epochs as a number of passes: 10.5 for a run that ``--trainer.max_steps`` stopped mid-epoch (Lightning's
-    ``current_epoch`` would say 11)."""
-    batches = trainer.num_training_batches
-    if not math.isfinite(batches) or batches <= 0:
-        return trainer.current_epoch
-    steps_per_epoch = math.ceil(batches / trainer.accumulate_grad_batches)
-    return round(trainer.global_step / steps_per_epoch, 2)
-
-
-def _scalar(value: Any) -> float | None:
-    return None if value is None else round(float(value), 6)
+def _no_steps_message(datamodule: ImageDataModule, trainer_kwargs: dict[str, Any]) -> str:
+    """Why a fit made no optimiser step, and what to change."""
+    limits = ", ".join(
+        f"{key}={trainer_kwargs[key]}"
+        for key in ("max_epochs", "max_steps", "limit_train_batches")
+        if key in trainer_kwargs
+    )
+    return (
+        f"training made no optimiser step: {datamodule.split_size('train')} training images in batches of "
+        f"{datamodule.config.batch_size}, trainer settings {limits or 'default'}. The weights are untrained, so "
+        "no accuracy or export of this run would mean anything. Add training images (at least 2), or raise "
+        "--trainer.max_epochs / --trainer.max_steps / --trainer.limit_train_batches."
+    )
