@@ -3,13 +3,50 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 # Keep the two cores of the CI machine for the test processes themselves.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+#: CI sets it (.ci/run): a missing tool then FAILS the tests that need it instead of skipping them.
+REQUIRE_ALL = "LIGHTSHIP_REQUIRE_ALL_TESTS"
+#: The one command that installs and builds what the web, Node and browser tests need.
+WEB_TOOLS_COMMAND = "make test` as root on Debian/Ubuntu (it installs Chromium, Node.js and npm from the distribution and builds web/ and node/)"
+
+
+def missing_web_tools() -> list[str]:
+    """What the browser, Node-runner and web-app tests need and this machine lacks."""
+    needs = {
+        "chromium": Path("/usr/bin/chromium").exists(),
+        "node": shutil.which("node") is not None,
+        "the built web app (web/dist)": (REPO / "web" / "dist" / "index.html").is_file()
+        and (REPO / "web" / "node_modules" / "playwright-core").is_dir(),
+        "the Node runner's packages (node/node_modules)": (
+            REPO / "node" / "node_modules" / "onnxruntime-node"
+        ).is_dir(),
+    }
+    return [name for name, present in needs.items() if not present]
+
+
+@pytest.fixture(scope="session")
+def web_tools() -> None:
+    """Skip (one reason, one summary line for all of them) or, in CI, fail the tests that need Chromium,
+    Node.js and the npm-built web app when any of it is missing."""
+    missing = missing_web_tools()
+    if not missing:
+        return
+    message = f"web, Node and browser tests need {', '.join(missing)}: run `{WEB_TOOLS_COMMAND}"
+    if os.environ.get(REQUIRE_ALL) == "1":
+        pytest.fail(f"{message} ({REQUIRE_ALL}=1 forbids skipping them)", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +86,7 @@ def _is_loopback(host: object) -> bool:
     return host in (None, "localhost", "::1", b"localhost") or str(host).startswith("127.")
 
 
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+def block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """The machine without network: every connection and name lookup beyond loopback fails at once (as an
     unplugged cable does), so code that would download is caught, and "offline" is really tested."""
     real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
@@ -70,3 +106,52 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     for variable in ("LIGHTSHIP_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.delenv(variable, raising=False)  # the code must find out by itself
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    block_network(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def no_network_module() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        block_network(monkeypatch)
+        yield
+
+
+def photo(path: Path, cls: int, seed: int) -> None:
+    """A photo-like picture of class ``cls``: a red disc (0) or a blue bar (1) on a noisy background, at a
+    random size and aspect ratio, so the classes differ in content and not in file properties."""
+    rng = np.random.default_rng(seed)
+    width, height = (int(v) for v in rng.integers(48, 140, 2))
+    pixels = rng.normal(120, 30, (height, width, 3)).clip(0, 255).astype(np.uint8)
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    x, y = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.7)
+    r = min(width, height) * rng.uniform(0.2, 0.35)
+    if cls == 0:
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(220, 40, 30))
+    else:
+        draw.rectangle((x - 2 * r, y - r / 3, x + 2 * r, y + r / 3), fill=(30, 60, 210))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=90)
+
+
+def photo_folder(root: Path, per_class: int, corrupt: int = 0, layout: str = "flat") -> Path:
+    """``root/<class>/`` (flat) or ``root/train|val/<class>/`` photos, plus ``corrupt`` broken files per class."""
+    for cls, name in enumerate(("apples", "boats")):
+        for i in range(per_class):
+            folder = root / name if layout == "flat" else root / ("val" if i % 4 == 3 else "train") / name
+            photo(folder / f"{i:03d}.jpg", cls, seed=1000 * cls + i)
+        for i in range(corrupt):
+            good = (root / name / "000.jpg").read_bytes()
+            (root / name / f"broken{i}.jpg").write_bytes(good[: len(good) // 3] if i % 2 else b"not an image")
+    return root
+
+
+@pytest.fixture(name="photo_folder", scope="session")
+def photo_folder_fixture() -> Callable[..., Path]:
+    """``photo_folder(root, per_class, corrupt=0, layout="flat"|"train-val")``: two classes of photo-like
+    pictures (see :func:`photo`)."""
+    return photo_folder

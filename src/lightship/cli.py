@@ -69,7 +69,9 @@ def _train_parser() -> ArgumentParser:
         description="Train an image classifier; writes a run folder.", exit_on_error=False
     )
     parser.add_argument(
-        "--config", action=ActionConfigFile, help="YAML config (e.g. configs/cifar10-fast.yaml)"
+        "--config",
+        action=ActionConfigFile,
+        help="YAML config: a file, or a shipped config by name (digits, cifar10-fast, imagefolder, ...)",
     )
     parser.add_argument(
         "--resume",
@@ -119,8 +121,9 @@ def train_command(argv: Sequence[str]) -> int:
     from lightning.pytorch.utilities import rank_zero_only
 
     from lightship.training import RunFolder, train
+    from lightship.training.recipes import resolve_config_args
 
-    argv = list(argv)
+    argv = resolve_config_args(list(argv))
     if "--resume" in argv:  # the run's own config first, so later flags override it
         run = RunFolder(Path(argv[argv.index("--resume") + 1]))
         argv = ["--config", yaml.safe_dump(run.read_config(), sort_keys=False), *argv]
@@ -151,7 +154,9 @@ def tune_command(what: str, argv: Sequence[str]) -> int:
     else:
         parser.add_argument("--max_trials", type=int, default=6, help="Doublings of the batch size to try")
         parser.add_argument("--steps_per_trial", type=int, default=3)
-    cfg = parser.parse_args(list(argv))
+    from lightship.training.recipes import resolve_config_args
+
+    cfg = parser.parse_args(resolve_config_args(list(argv)))
     config = _config_from_namespace(cfg)
     out = Path(cfg.out or f"runs/tune-{what}")
     if what == "lr":

@@ -8,47 +8,17 @@ Every test runs with the network blocked (``no_network``): the config asks for p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from lightship.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGEFOLDER = REPO / "configs" / "imagefolder.yaml"
+PhotoFolder = Callable[..., Path]
 QUIET = ["--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"]
-
-
-def photo(path: Path, cls: int, seed: int) -> None:
-    """A photo-like picture of class ``cls``: a red disc (0) or a blue bar (1) on a noisy background, at a
-    random size and aspect ratio, so the classes differ in content and not in file properties."""
-    rng = np.random.default_rng(seed)
-    width, height = (int(v) for v in rng.integers(48, 140, 2))
-    pixels = rng.normal(120, 30, (height, width, 3)).clip(0, 255).astype(np.uint8)
-    image = Image.fromarray(pixels)
-    draw = ImageDraw.Draw(image)
-    x, y = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.7)
-    r = min(width, height) * rng.uniform(0.2, 0.35)
-    if cls == 0:
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(220, 40, 30))
-    else:
-        draw.rectangle((x - 2 * r, y - r / 3, x + 2 * r, y + r / 3), fill=(30, 60, 210))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, quality=90)
-
-
-def photo_folder(root: Path, per_class: int, corrupt: int = 0, layout: str = "flat") -> Path:
-    """``root/<class>/`` (flat) or ``root/train|val/<class>/`` photos, plus ``corrupt`` broken files per class."""
-    for cls, name in enumerate(("apples", "boats")):
-        for i in range(per_class):
-            folder = root / name if layout == "flat" else root / ("val" if i % 4 == 3 else "train") / name
-            photo(folder / f"{i:03d}.jpg", cls, seed=1000 * cls + i)
-        for i in range(corrupt):
-            good = (root / name / "000.jpg").read_bytes()
-            (root / name / f"broken{i}.jpg").write_bytes(good[: len(good) // 3] if i % 2 else b"not an image")
-    return root
 
 
 def train_cli(root: Path, out: Path, cache: Path, *extra: str) -> int:
@@ -58,7 +28,7 @@ def train_cli(root: Path, out: Path, cache: Path, *extra: str) -> int:
 
 @pytest.mark.usefixtures("no_network")
 def test_twenty_photos_a_class_with_corrupt_files_train_with_the_defaults_export_and_verify(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], photo_folder: PhotoFolder
 ) -> None:
     root = photo_folder(tmp_path / "photos", per_class=20, corrupt=2)
     assert train_cli(root, tmp_path / "run", tmp_path / "cache") == 0
@@ -80,7 +50,7 @@ def test_twenty_photos_a_class_with_corrupt_files_train_with_the_defaults_export
 @pytest.mark.parametrize("mode", ["memory", "stream"])
 @pytest.mark.usefixtures("no_network")
 def test_three_photos_a_class_train_with_a_capped_batch_and_no_validation(
-    tmp_path: Path, mode: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, mode: str, capsys: pytest.CaptureFixture[str], photo_folder: PhotoFolder
 ) -> None:
     root = photo_folder(tmp_path / "photos", per_class=3)
     extra = ["--data.mode", mode, "--data.num_workers", "0"]
@@ -97,7 +67,9 @@ def test_three_photos_a_class_train_with_a_capped_batch_and_no_validation(
 
 
 @pytest.mark.usefixtures("no_network")
-def test_train_and_val_folders_without_test_report_the_val_split(tmp_path: Path) -> None:
+def test_train_and_val_folders_without_test_report_the_val_split(
+    tmp_path: Path, photo_folder: PhotoFolder
+) -> None:
     root = photo_folder(tmp_path / "photos", per_class=8, layout="train-val")
     assert train_cli(root, tmp_path / "run", tmp_path / "cache", "--trainer.max_epochs", "3") == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -110,7 +82,7 @@ def test_train_and_val_folders_without_test_report_the_val_split(tmp_path: Path)
 
 @pytest.mark.usefixtures("no_network")
 def test_a_run_without_optimiser_steps_is_an_error_with_the_reason_and_the_fix(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], photo_folder: PhotoFolder
 ) -> None:
     root = photo_folder(tmp_path / "photos", per_class=3)
     assert train_cli(root, tmp_path / "run", tmp_path / "cache", "--trainer.max_steps", "0") == 2
@@ -126,7 +98,9 @@ def test_a_run_without_optimiser_steps_is_an_error_with_the_reason_and_the_fix(
 
 
 @pytest.mark.usefixtures("no_network")
-def test_one_photo_a_class_trains_and_says_nothing_was_held_out(tmp_path: Path) -> None:
+def test_one_photo_a_class_trains_and_says_nothing_was_held_out(
+    tmp_path: Path, photo_folder: PhotoFolder
+) -> None:
     root = photo_folder(tmp_path / "photos", per_class=1)
     assert train_cli(root, tmp_path / "run", tmp_path / "cache", "--trainer.max_epochs", "2") == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

@@ -17,6 +17,7 @@ import torch
 from lightship.cli import main
 from lightship.data import load_split
 from lightship.data.config import AugmentConfig, DataConfig
+from lightship.data.loaders import train_batch_count
 from lightship.errors import CheckpointError
 from lightship.training import ModelConfig, OptimConfig, TrainConfig, load_classifier, train
 
@@ -77,7 +78,7 @@ def test_muon_recipe_trains_through_lightning_and_a_mid_epoch_stop_counts_half_e
         optimizer="muon", muon_lr=0.1, lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, final_factor=0.0
     )
     train_images = len(load_split(DataConfig(source="digits", cache_dir=tmp_path / "cache"), "train").labels)
-    steps_per_epoch = train_images // 64
+    steps_per_epoch = train_batch_count(train_images, 64)
     cfg.trainer["max_steps"] = steps_per_epoch * 6 + steps_per_epoch // 2
     summary = train(cfg).summary
     assert summary["global_step"] == cfg.trainer["max_steps"]

@@ -114,7 +114,7 @@ class ImageDataModule(L.LightningDataModule):
                 f"batches of {train} are used"
             )
             self.notes.append(note)
-            Console(stderr=True).print(f"[bold yellow]note:[/] {note}", highlight=False)
+            Console(stderr=True).print(f"[bold yellow]note:[/] {note}", highlight=False, soft_wrap=True)
             self.config = dataclasses.replace(self.config, batch_size=train)
 
     def _describe_root(self) -> str:

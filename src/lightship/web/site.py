@@ -18,7 +18,9 @@ from lightship.errors import BundleError, LightshipError
 from lightship.files import publish_dir, staging_dir, write_json, write_text
 from lightship.runtime.public import scrub_local_paths
 
-#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
+#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: inside the installed package (a
+#: wheel carries it, see setup.py), then web/dist of the source checkout.
+PACKAGED_DIST = Path(__file__).resolve().parent / "dist"
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
@@ -38,15 +40,17 @@ class WebBuildMissing(LightshipError):
 
 def web_dist() -> Path:
     """The built web app folder; WebBuildMissing saying how to build it when absent."""
-    dist = Path(os.environ.get("LIGHTSHIP_WEB_DIST", REPO_DIST))
-    missing = [name for name in REQUIRED if not (dist / name).is_file()]
-    if missing:
-        raise WebBuildMissing(
-            f"the web app is not built ({dist} lacks {', '.join(missing)}). In the lightship repository run "
-            "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or set LIGHTSHIP_WEB_DIST to a "
-            "built web/dist folder"
-        )
-    return dist
+    given = os.environ.get("LIGHTSHIP_WEB_DIST")
+    candidates = [Path(given)] if given else [PACKAGED_DIST, REPO_DIST]
+    for dist in candidates:
+        missing = [name for name in REQUIRED if not (dist / name).is_file()]
+        if not missing:
+            return dist
+    raise WebBuildMissing(
+        f"the web app is not built ({candidates[-1]} lacks {', '.join(missing)}). In the lightship repository run "
+        "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or install a wheel built after that "
+        "(it carries the app), or set LIGHTSHIP_WEB_DIST to a built web/dist folder"
+    )
 
 
 def _web_artifacts(bundle: Path) -> list[dict]:
