@@ -155,3 +155,42 @@ def photo_folder_fixture() -> Callable[..., Path]:
     """``photo_folder(root, per_class, corrupt=0, layout="flat"|"train-val")``: two classes of photo-like
     pictures (see :func:`photo`)."""
     return photo_folder
+
+
+class WeightsCache:
+    """Real weight files where each library looks for them (the published ones cannot be downloaded here):
+    a seeded fresh initialisation of the real architecture, so a test can tell them from a fresh model."""
+
+    @staticmethod
+    def torchvision(torch_home: Path, model: str, file_name: str) -> dict:
+        """A 1000-class state_dict of ``model`` as ``$TORCH_HOME/hub/checkpoints/<file_name>``, the exact
+        name torchvision's weights API expects (it checks the name's hash only when it downloads)."""
+        import torch
+        import torchvision
+
+        torch.manual_seed(7)
+        state = torchvision.models.get_model(model, weights=None, num_classes=1000).state_dict()
+        folder = torch_home / "hub" / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(state, folder / file_name)
+        return state
+
+    @staticmethod
+    def timm(hub_cache: Path, repo: str, revision: str = "0123456789abcdef0123456789abcdef01234567") -> dict:
+        """A Hugging Face cache snapshot of timm model ``repo`` (config.json + model.safetensors written by
+        timm's own ``save_for_hf``, refs/main naming the snapshot), as `hf download` leaves it."""
+        import timm
+        import torch
+
+        torch.manual_seed(11)
+        model = timm.create_model(repo.removeprefix("timm/"))
+        folder = hub_cache / f"models--{repo.replace('/', '--')}"
+        timm.models.save_for_hf(model, str(folder / "snapshots" / revision), safe_serialization=True)
+        (folder / "refs").mkdir(parents=True, exist_ok=True)
+        (folder / "refs" / "main").write_text(revision)
+        return model.state_dict()
+
+
+@pytest.fixture(scope="session")
+def weights_cache() -> type[WeightsCache]:
+    return WeightsCache

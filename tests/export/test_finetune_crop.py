@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from lightship.data.config import AugmentConfig, DataConfig
 from lightship.export.commands import export_command
@@ -29,16 +28,13 @@ TV_FILE = "mobilenet_v3_small-047dcff4.pth"
 
 @pytest.fixture(scope="module")
 def finetuned(
-    tmp_path_factory: pytest.TempPathFactory, no_network_module: None, photo_folder: Callable[..., Path]
+    tmp_path_factory: pytest.TempPathFactory,
+    no_network_module: None,
+    photo_folder: Callable[..., Path],
+    weights_cache,
 ) -> tuple[Path, dict]:
     tmp = tmp_path_factory.mktemp("finetune")
-    torch.manual_seed(7)
-    weights = tmp / "torch" / "hub" / "checkpoints" / TV_FILE
-    weights.parent.mkdir(parents=True)
-    import torchvision
-
-    pretrained_state = torchvision.models.mobilenet_v3_small(num_classes=1000).state_dict()
-    torch.save(pretrained_state, weights)
+    pretrained_state = weights_cache.torchvision(tmp / "torch", "mobilenet_v3_small", TV_FILE)
     root = photo_folder(tmp / "photos", per_class=12)
     config = TrainConfig(
         data=DataConfig(
@@ -94,3 +90,32 @@ def test_every_artifact_verifies_and_crops_in_its_runtime(finetuned) -> None:
         backend = open_backend(artifact["runtime"], bundle / artifact["file"], threads=2)
         on_centre, on_wide = backend.run(centre)[0], backend.run(wide)[0]
         assert np.abs(on_centre - on_wide).max() <= 1e-5, artifact["format"]
+
+
+def test_a_timm_model_fine_tunes_from_a_hub_snapshot_and_exports_verified(
+    tmp_path: Path, no_network_module: None, photo_folder: Callable[..., Path], weights_cache
+) -> None:
+    from huggingface_hub import constants
+
+    weights_cache.timm(tmp_path / "hf", "timm/test_convnext.r160_in1k")
+    config = TrainConfig(
+        data=DataConfig(
+            source="imagefolder",
+            root=photo_folder(tmp_path / "photos", per_class=6),
+            image_size="auto",
+            cache_dir=tmp_path / "cache",
+        ),
+        model=ModelConfig(name="timm/test_convnext", pretrained=True),
+        optim=OptimConfig(optimizer="adamw", lr=1e-3, backbone_lr_scale=0.1),
+        trainer={"max_epochs": 2, "enable_progress_bar": False, "enable_model_summary": False},
+        out=tmp_path / "run",
+    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+        summary = train(config).summary
+    assert summary["image_size"] == 160 and summary["pretrained"]["name"] == "timm/test_convnext.r160_in1k"
+    assert summary["pretrained"]["licence"] == "apache-2.0" and summary["global_step"] > 0
+    assert export_command(tmp_path / "run", out=tmp_path / "bundle", formats="onnx,torchscript", n=50) == 0
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    assert manifest["verification"]["passed"] is True
+    assert manifest["model"]["pretrained"]["source"] == "timm (Hugging Face Hub)"

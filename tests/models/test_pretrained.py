@@ -17,9 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-import timm
 import torch
-import torchvision
 from huggingface_hub import constants
 
 from lightship.models import create_model
@@ -29,29 +27,6 @@ TV_MODEL = "mobilenet_v3_small"
 TV_FILE = "mobilenet_v3_small-047dcff4.pth"
 TIMM_MODEL = "timm/test_convnext"
 TIMM_REPO = "timm/test_convnext.r160_in1k"
-REVISION = "0123456789abcdef0123456789abcdef01234567"
-
-
-def place_torchvision_weights(torch_home: Path) -> dict[str, torch.Tensor]:
-    """A 1000-class mobilenet_v3_small state_dict where torchvision's weights API looks for it."""
-    torch.manual_seed(7)
-    state = torchvision.models.mobilenet_v3_small(num_classes=1000).state_dict()
-    folder = torch_home / "hub" / "checkpoints"
-    folder.mkdir(parents=True)
-    torch.save(state, folder / TV_FILE)
-    return state
-
-
-def place_timm_snapshot(hub_cache: Path) -> dict[str, torch.Tensor]:
-    """A test_convnext (272k parameters) saved by timm into the Hugging Face cache layout."""
-    torch.manual_seed(11)
-    model = timm.create_model(TIMM_REPO.removeprefix("timm/"))
-    repo = hub_cache / f"models--{TIMM_REPO.replace('/', '--')}"
-    snapshot = repo / "snapshots" / REVISION
-    timm.models.save_for_hf(model, str(snapshot), safe_serialization=True)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(REVISION)
-    return model.state_dict()
 
 
 @pytest.fixture
@@ -72,8 +47,10 @@ def _same_body(net: torch.nn.Module, state: dict[str, torch.Tensor], head: list[
 
 
 @pytest.mark.usefixtures("no_network")
-def test_torchvision_weights_in_the_hub_cache_load_offline_with_a_new_head(torch_home: Path) -> None:
-    state = place_torchvision_weights(torch_home)
+def test_torchvision_weights_in_the_hub_cache_load_offline_with_a_new_head(
+    torch_home: Path, weights_cache
+) -> None:
+    state = weights_cache.torchvision(torch_home, TV_MODEL, TV_FILE)
     spec = weights_spec(TV_MODEL)
     assert spec.file_name == TV_FILE and spec.cache_folder == str(torch_home / "hub" / "checkpoints")
     assert spec.input_size == 224 and spec.mean == (0.485, 0.456, 0.406)
@@ -89,8 +66,8 @@ def test_torchvision_weights_in_the_hub_cache_load_offline_with_a_new_head(torch
 
 
 @pytest.mark.usefixtures("no_network")
-def test_a_timm_snapshot_in_the_hugging_face_cache_loads_offline(hub_cache: Path) -> None:
-    state = place_timm_snapshot(hub_cache)
+def test_a_timm_snapshot_in_the_hugging_face_cache_loads_offline(hub_cache: Path, weights_cache) -> None:
+    state = weights_cache.timm(hub_cache, TIMM_REPO)
     spec = weights_spec(TIMM_MODEL)
     assert spec.name == TIMM_REPO and spec.file_name == "model.safetensors" and spec.licence == "apache-2.0"
     assert spec.input_size == 160
@@ -113,7 +90,7 @@ def test_missing_weights_offline_name_the_file_and_folder_or_fall_back_loudly(
         f"put {TV_FILE} (from https://download.pytorch.org/models/{TV_FILE}) into {torch_home}/hub/checkpoints/"
         in message
     )
-    assert "did not answer" in message and "--model.pretrained auto" in message
+    assert "could not be reached" in message and "--model.pretrained auto" in message
     with pytest.raises(WeightsUnavailable) as hub:
         resolve(TIMM_MODEL, "true", 1000, warn=pytest.fail)
     folder = hub_cache / f"models--{TIMM_REPO.replace('/', '--')}"

@@ -192,7 +192,7 @@ def offline_reason(spec: WeightsSpec) -> str | None:
         with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=NETWORK_TIMEOUT):
             return None
     except Exception as exc:  # URLError, timeouts, refused sockets: all mean "no download now"
-        return f"{urlparse(url).netloc} did not answer within {NETWORK_TIMEOUT:g} s ({type(exc).__name__}: {exc})"
+        return f"{urlparse(url).netloc} could not be reached within {NETWORK_TIMEOUT:g} s ({type(exc).__name__}: {exc})"
 
 
 @contextlib.contextmanager

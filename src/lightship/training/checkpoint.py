@@ -39,8 +39,8 @@ class TrainedModel:
         """The data the model was trained on (the run's config), with every field ``overrides`` sets replaced.
 
         "Sets" means differs from the DataConfig default, which is what ``--data.root PATH`` on the command
-        line produces: the run's source, sizes and seed stay, only the root changes. ``image_size`` is always
-        the model's, so images are decoded and resized exactly as in training. None when the checkpoint is
+        line produces: the run's source, sizes and seed stay, only the root changes. ``image_size`` and
+        ``resize`` are always the model's, so images are decoded and resized exactly as in training. None when the checkpoint is
         outside a run folder and no ``overrides`` are given: the data is unknown.
         """
         if self.run is None and overrides is None:
@@ -54,7 +54,7 @@ class TrainedModel:
                 if getattr(overrides, f.name) != getattr(defaults, f.name)
             }
             base = replace(base, **changed)
-        return replace(base, image_size=self.meta.image_size)
+        return replace(base, image_size=self.meta.image_size, resize=self.meta.resize)
 
     def require_data_config(self, overrides: DataConfig | None = None) -> DataConfig:
         """:meth:`data_config`, or a DataError saying how to name the data when it is unknown."""

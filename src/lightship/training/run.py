@@ -73,7 +73,7 @@ def prepare(config: TrainConfig, resumed: ModelMeta | None = None) -> Prepared:
     datamodule = ImageDataModule(config.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
-    kwargs = dict(resumed.model_kwargs) if resumed is not None else model_kwargs(start)
+    kwargs = model_kwargs(start, resumed)
     meta = ModelMeta(
         model=config.model.name,
         num_classes=datamodule.num_classes,
@@ -192,8 +192,8 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
             "wall_seconds": round(time.perf_counter() - started, 3),
             "train_images_per_second": round(speed.rate, 1),
         },
+        start=prepared.start.how,
         notes=prepared.start.notes,
-        pretrained=meta.pretrained,
     )
     if trainer.is_global_zero:
         run.plot_curves()

@@ -32,6 +32,8 @@ class Start:
     config: TrainConfig
     pretrained: Pretrained | None
     fine_tuning: bool
+    how: str
+    """One sentence: which weights training started from, or why from scratch (summary.json's "start")."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -55,15 +57,14 @@ def resolve_start(config: TrainConfig, resumed: ModelMeta | None = None) -> Star
             config.data, image_size=resumed.image_size, mean=tuple(resumed.mean), std=tuple(resumed.std)
         )
         fine_tuning = resumed.pretrained is not None or model.weights is not None
-        return Start(dataclasses.replace(config, data=data), None, fine_tuning, notes)
+        origin = f", which started from {resumed.pretrained['name']}" if resumed.pretrained else ""
+        how = f"resumed from its last checkpoint{origin}"
+        return Start(dataclasses.replace(config, data=data), None, fine_tuning, how, notes)
     if model.weights is not None:
-        notes.append(
-            f"started from the local weights {model.weights} (--model.weights wins over --model.pretrained)"
-        )
+        how = f"started from the local weights {model.weights} (--model.weights wins over --model.pretrained)"
     else:
         mode = {True: "true", False: "false"}.get(model.pretrained, str(model.pretrained))
-        pretrained, note = resolve(model.name, mode, num_classes=1000, warn=warn_loudly)
-        notes.append(note)
+        pretrained, how = resolve(model.name, mode, num_classes=1000, warn=warn_loudly)
     fine_tuning = pretrained is not None or model.weights is not None
     data = config.data
     if data.image_size == "auto":
@@ -84,12 +85,15 @@ def resolve_start(config: TrainConfig, resumed: ModelMeta | None = None) -> Star
             "run trains from scratch"
         )
         optim = dataclasses.replace(optim, backbone_lr_scale=1.0)
-    return Start(dataclasses.replace(config, data=data, optim=optim), pretrained, fine_tuning, notes)
+    return Start(dataclasses.replace(config, data=data, optim=optim), pretrained, fine_tuning, how, notes)
 
 
-def model_kwargs(start: Start) -> dict[str, Any]:
+def model_kwargs(start: Start, resumed: ModelMeta | None = None) -> dict[str, Any]:
     """The factory kwargs: those the weights need (e.g. inception's input transform), then the user's."""
-    needed = start.pretrained.spec.model_kwargs if start.pretrained is not None else {}
+    if start.pretrained is not None:
+        needed = start.pretrained.spec.model_kwargs
+    else:
+        needed = dict((resumed.pretrained or {}).get("model_kwargs", {})) if resumed is not None else {}
     return {**needed, **start.config.model.kwargs}
 
 

@@ -54,8 +54,8 @@ def build_summary(
     final_split: str | None,
     val_acc: float | None,
     timing: dict[str, float],
+    start: str,
     notes: list[str],
-    pretrained: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The summary of a finished fit (and final evaluation)."""
     has_val = datamodule.has_val
@@ -81,7 +81,8 @@ def build_summary(
         "class_names": meta.class_names,
         "image_size": meta.image_size,
         "resize": meta.resize,
-        "pretrained": pretrained,
+        "start": start,
+        "pretrained": meta.pretrained,
         "final": final,
         "test_acc": final["acc"] if on_test else None,
         "test_acc_no_tta": final["acc_no_tta"] if on_test else None,
@@ -125,6 +126,7 @@ def describe(summary: dict[str, Any], summary_file: str) -> str:
     checkpoints = summary["checkpoints"].get("best") or "none written"
     lines = [
         result,
+        f"  {summary['start']}",
         f"  {summary['epochs']:g} epochs, {summary['global_step']} steps, "
         f"{summary['train_images_per_second']:.0f} images/s, wall {summary['wall_seconds']:.1f} s",
         *(f"  note: {note}" for note in summary["notes"]),
