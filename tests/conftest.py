@@ -22,6 +22,9 @@ REQUIRE_ALL = "LIGHTSHIP_REQUIRE_ALL_TESTS"
 WEB_TOOLS_COMMAND = "make test` as root on Debian/Ubuntu (it installs Chromium, Node.js and npm from the distribution and builds web/ and node/)"
 
 
+WEB_SKIP_NOTE = pytest.StashKey[str]()
+
+
 def missing_web_tools() -> list[str]:
     """What the browser, Node-runner and web-app tests need and this machine lacks."""
     needs = {
@@ -36,17 +39,40 @@ def missing_web_tools() -> list[str]:
     return [name for name, present in needs.items() if not present]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, Node.js or the npm builds, the tests that need them (those using ``web_tools``) are
+    not run, and one line at the end says which and how to enable them; with LIGHTSHIP_REQUIRE_ALL_TESTS=1
+    (CI) they run and fail instead."""
+    missing = missing_web_tools()
+    if not missing or os.environ.get(REQUIRE_ALL) == "1":
+        return
+    needing = [item for item in items if "web_tools" in getattr(item, "fixturenames", ())]
+    if needing:
+        items[:] = [item for item in items if "web_tools" not in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=needing)
+        config.stash[WEB_SKIP_NOTE] = (
+            f"skipped {len(needing)} web, Node and browser tests: they need {', '.join(missing)}; "
+            f"run `{WEB_TOOLS_COMMAND} to enable them"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    note = config.stash.get(WEB_SKIP_NOTE, None)
+    if note:
+        terminalreporter.write_line(note, yellow=True)
+
+
 @pytest.fixture(scope="session")
 def web_tools() -> None:
-    """Skip (one reason, one summary line for all of them) or, in CI, fail the tests that need Chromium,
-    Node.js and the npm-built web app when any of it is missing."""
+    """What the web, Node and browser tests depend on; reached with tools missing only when CI forbids the
+    skip (see pytest_collection_modifyitems), and then it fails with the command that installs them."""
     missing = missing_web_tools()
-    if not missing:
-        return
-    message = f"web, Node and browser tests need {', '.join(missing)}: run `{WEB_TOOLS_COMMAND}"
-    if os.environ.get(REQUIRE_ALL) == "1":
-        pytest.fail(f"{message} ({REQUIRE_ALL}=1 forbids skipping them)", pytrace=False)
-    pytest.skip(message)
+    if missing:
+        pytest.fail(
+            f"these tests need {', '.join(missing)} ({REQUIRE_ALL}=1 forbids skipping them): run "
+            f"`{WEB_TOOLS_COMMAND}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -79,8 +79,12 @@ class WeightsSpec:
     """Factory keyword arguments the weights need (e.g. inception's ``transform_input``)."""
 
     def describe(self) -> dict[str, Any]:
-        """Plain types for ModelMeta, summary.json and the manifest."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        """Plain types for ModelMeta, summary.json and the manifest (without this machine's cache folder)."""
+        return {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in asdict(self).items()
+            if k != "cache_folder"
+        }
 
     def where_to_put(self) -> str:
         """Exactly which file goes into which folder so the library finds it offline."""
