@@ -53,6 +53,10 @@ class TrainedModel:
                 for f in fields(DataConfig)
                 if getattr(overrides, f.name) != getattr(defaults, f.name)
             }
+            if ("root" in changed or "url" in changed) and "source" not in changed:
+                # New data, not the run's: its source is read from the folder (`auto`), never kept from the
+                # run (a digits run would ignore the folder and score digits again).
+                changed.update(source="auto", url=changed.get("url"), root=changed.get("root"))
             base = replace(base, **changed)
         return replace(base, image_size=self.meta.image_size)
 
