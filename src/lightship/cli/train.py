@@ -1,0 +1,185 @@
+"""``lightship train`` and ``lightship tune lr|batch-size``: a typed config from YAML and dotted options.
+
+The options are LightningCLI's: ``--config FILE`` then overrides such as ``--data.root PATH``,
+``--trainer.max_epochs 3``, and every ``lightning.Trainer`` argument under ``--trainer.*``, loggers and
+callbacks included (``--trainer.callbacks+=EarlyStopping --trainer.callbacks.monitor val/acc``). Their help
+text is the config dataclasses' attribute docstrings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
+
+from lightship.cli.commands import new_parser
+from lightship.cli.spelling import bare_flags_as_true, option_name, underscored
+from lightship.console import console, escape
+from lightship.errors import LightshipError, check_at_least
+
+#: Top-level options of TrainConfig (the sections data/model/optim/trainer are added as groups).
+_SECTIONS = ("data", "model", "optim", "trainer")
+
+
+def train_parser(prog: str = "lightship train", description: str | None = None) -> ArgumentParser:
+    """The parser of ``lightship train`` (``tune`` adds its own options to it)."""
+    from lightning import Trainer
+
+    from lightship.data.config import DataConfig
+    from lightship.training.config import ModelConfig, OptimConfig, TrainConfig
+
+    parser = new_parser(
+        prog=prog, description=description or "Train an image classifier; writes a run folder."
+    )
+    parser.add_argument(
+        "--config",
+        action=ActionConfigFile,
+        help="YAML config, e.g. configs/digits.yaml (later options override it)",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path | None,
+        default=None,
+        help="Continue the run in this folder from its checkpoints/last.ckpt, with its config.yaml (options given "
+        "here override it, e.g. --trainer.max_epochs 20)",
+    )
+    parser.add_class_arguments(DataConfig, "data")
+    parser.add_class_arguments(ModelConfig, "model")
+    parser.add_class_arguments(OptimConfig, "optim")
+    parser.add_class_arguments(Trainer, "trainer", instantiate=False, fail_untyped=False)
+    parser.add_class_arguments(TrainConfig, skip=set(_SECTIONS))  # --seed, --tta, --out, --name, --overwrite
+    return parser
+
+
+def config_from_namespace(cfg: Namespace) -> Any:
+    """The parsed options as a :class:`~lightship.training.TrainConfig` (trainer loggers and callbacks stay
+    ``class_path`` specs, so the run's config.yaml can be read back)."""
+    from lightship.data.config import AugmentConfig, DataConfig
+    from lightship.training.config import ModelConfig, OptimConfig, TrainConfig
+
+    data = cfg.data.as_dict()
+    data["augment"] = AugmentConfig(**data.get("augment", {}))
+    trainer = {k: v for k, v in cfg.trainer.as_dict().items() if v is not None}
+    return TrainConfig(
+        data=DataConfig(**data),
+        model=ModelConfig(**cfg.model.as_dict()),
+        optim=OptimConfig(**cfg.optim.as_dict()),
+        trainer=trainer,
+        seed=cfg.seed,
+        tta=cfg.tta,
+        out=cfg.out,
+        name=cfg.name,
+        overwrite=cfg.overwrite,
+    )
+
+
+def train_words(argv: Sequence[str]) -> list[str]:
+    """The spelling policy for train and tune, plus ``--resume``: its run's config.yaml is read first, so
+    options given after it override the run's settings."""
+    words = bare_flags_as_true([underscored(arg) for arg in argv])
+    resume = None
+    for i, word in enumerate(words):
+        if option_name(word) == "--resume":
+            value = word.partition("=")[2] or (words[i + 1] if i + 1 < len(words) else "true")
+            if value == "true":
+                raise LightshipError(
+                    "--resume needs the run folder to continue, e.g. lightship train --resume runs/NAME"
+                )
+            resume = value
+    if resume is None:
+        return words
+    from lightship.training import RunFolder
+
+    saved = RunFolder(Path(resume)).read_config()
+    saved.pop("overwrite", None)
+    return ["--config", yaml.safe_dump(saved, sort_keys=False), *words]
+
+
+def train_command(argv: Sequence[str]) -> int:
+    """``lightship train``: parse, train, print where everything is."""
+    from lightning.pytorch.utilities import rank_zero_only
+
+    from lightship.training import train
+
+    cfg = train_parser().parse_args(train_words(argv))
+    result = train(config_from_namespace(cfg), resume=cfg.resume)
+    if rank_zero_only.rank != 0:  # under DDP every process returns here; one report is enough
+        return 0
+    s = result.summary
+    checkpoints = s["checkpoints"]
+    kept = ", ".join(escape(p) for p in checkpoints.values()) or "none written"
+    val = f", val accuracy {_pct(s['val_acc'])}" if s["val_acc"] is not None else ""
+    test = (
+        f"test accuracy {_pct(s['test_acc'])} (no TTA {_pct(s['test_acc_no_tta'])})"
+        if s["test_acc"] is not None
+        else "no test split"
+    )
+    console().print(
+        f"[bold green]done[/] run folder: [bold]{escape(result.run_dir)}[/]\n"
+        f"  {test}{val}\n"
+        f"  {s['epochs']:g} epochs, {s['global_step']} steps, {s['train_images_per_second']:.0f} images/s, "
+        f"wall {s['wall_seconds']:.1f} s\n"
+        f"  checkpoints: {kept}\n  summary: {escape(result.run_dir / 'summary.json')}",
+        highlight=False,
+    )
+    return 0
+
+
+def tune_command(what: str, argv: Sequence[str]) -> int:
+    """``lightship tune lr|batch-size``: the train options plus the finder's own; prints the result."""
+    from lightship.training.tune import find_batch_size, find_lr
+
+    finder = {"lr": "a learning rate (a range test)", "batch-size": "the largest batch size that fits"}[what]
+    parser = train_parser(
+        f"lightship tune {what}", f"Find {finder} for a train config; writes a plot and tune.json."
+    )
+    if what == "lr":
+        parser.add_argument(
+            "--min_lr", type=float, default=1e-5, help="Smallest learning rate of the range test"
+        )
+        parser.add_argument(
+            "--max_lr", type=float, default=10.0, help="Largest learning rate of the range test"
+        )
+        parser.add_argument("--num_training", type=int, default=100, help="Steps of the range test")
+    else:
+        parser.add_argument("--max_trials", type=int, default=6, help="Doublings of the batch size to try")
+        parser.add_argument(
+            "--steps_per_trial", type=int, default=3, help="Training steps run per batch size"
+        )
+    cfg = parser.parse_args(train_words(argv))
+    config = config_from_namespace(cfg)
+    out = Path(cfg.out or f"runs/tune-{what}")
+    if what == "lr":
+        check_at_least(1, num_training=cfg.num_training)
+        if not 0 < cfg.min_lr < cfg.max_lr:
+            raise LightshipError(
+                f"--min_lr and --max_lr must satisfy 0 < min_lr < max_lr (they are {cfg.min_lr}, {cfg.max_lr})"
+            )
+        result = find_lr(config, out, cfg.min_lr, cfg.max_lr, cfg.num_training)
+        console().print(
+            f"[bold green]suggested --optim.lr {result['suggested_lr']:.4g}[/]  plot: {escape(result['plot'])}"
+        )
+    else:
+        check_at_least(1, max_trials=cfg.max_trials, steps_per_trial=cfg.steps_per_trial)
+        result = find_batch_size(config, out, cfg.max_trials, cfg.steps_per_trial)
+        console().print(
+            f"[bold green]largest batch size that fits: --data.batch_size {result['batch_size']}[/]"
+        )
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f}%"
+
+
+def tune_lr_command(argv: Sequence[str]) -> int:
+    """``lightship tune lr``."""
+    return tune_command("lr", argv)
+
+
+def tune_batch_size_command(argv: Sequence[str]) -> int:
+    """``lightship tune batch-size``."""
+    return tune_command("batch-size", argv)
