@@ -36,6 +36,14 @@ def require_extra(module: str, extra: str) -> ModuleType:
         ) from exc
 
 
+def load_failure(exc: BaseException) -> str:
+    """Why ``torch.load`` refused a file, in one short line. Torch's own message for a file that is no
+    pickle runs to many lines and suggests ``weights_only=False``, which would run arbitrary code: never."""
+    if type(exc).__name__ == "UnpicklingError":
+        return "not a file written by torch.save"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
 def check_at_least(minimum: float, **options: float | None) -> None:
     """LightshipError naming every command-line option below ``minimum`` (None means not set: allowed).
 

@@ -49,7 +49,10 @@ def test_fine_tune_a_run_on_other_classes(digits_run: Path, tmp_path: Path, monk
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "data source imagefolder" in err  # inferred from the folder, and said
-    assert f"weights from {digits_run / 'checkpoints' / 'best.ckpt'}" in err and "stay freshly initialised (head)" in err
+    assert (
+        f"weights from {digits_run / 'checkpoints' / 'best.ckpt'}" in err
+        and "stay freshly initialised (head)" in err
+    )
     _, source = load_classifier(digits_run)
     _, tuned = load_classifier(tmp_path / "tuned")
     assert tuned.class_names == ["one", "two", "zero"]

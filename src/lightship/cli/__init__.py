@@ -13,7 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lightship.cli import problems, quiet
+from lightship import quiet
+from lightship.cli import problems
 from lightship.cli.commands import COMMANDS, GROUPS, run
 from lightship.errors import LightshipError
 from lightship.images import ImageDecodeError

@@ -10,10 +10,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, set_parsing_settings
 
-from lightship.cli.spelling import function_argv
+from lightship.cli.spelling import function_argv, option_name
 from lightship.errors import LightshipError
 from lightship.tables import Row, Table, load_target
 
@@ -135,6 +137,28 @@ def function_parser(name: str, fn: Callable[..., int]) -> ArgumentParser:
     return parser
 
 
+def check_config_files(words: Sequence[str]) -> None:
+    """Each ``--config FILE`` that exists must hold a YAML mapping: a LightshipError naming the file, rather
+    than the parser's message about an anonymous string."""
+    for i, word in enumerate(words):
+        if option_name(word) != "--config":
+            continue
+        value = word.partition("=")[2] or (words[i + 1] if i + 1 < len(words) else "")
+        path = Path(value)
+        if "\n" in value or not path.is_file():
+            continue  # inline YAML, or a missing file (the parser says that one clearly)
+        try:
+            content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise LightshipError(
+                f"--config {path} is not readable YAML: {' '.join(str(exc).split())}"
+            ) from exc
+        if not isinstance(content, dict):
+            raise LightshipError(
+                f"--config {path} holds no options (a YAML mapping such as `data: {{root: ...}}`)"
+            )
+
+
 def run(name: str, argv: Sequence[str]) -> int:
     """Run command ``name`` with the words after it."""
     row = COMMANDS[name]
@@ -143,6 +167,8 @@ def run(name: str, argv: Sequence[str]) -> int:
     if row.parses_itself:
         return int(fn(argv) or 0)
     parser = function_parser(name, fn)
-    cfg = parser.parse_args(function_argv(fn, argv))
+    words = function_argv(fn, argv)
+    check_config_files(words)
+    cfg = parser.parse_args(words)
     cfg.pop("config", None)
     return int(fn(**parser.instantiate(cfg).as_dict()) or 0)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from lightship.cli.commands import new_parser
+from lightship.cli.commands import check_config_files, new_parser
 from lightship.cli.spelling import bare_flags_as_true, option_name, underscored
 from lightship.console import console, escape
 from lightship.errors import LightshipError, check_at_least
@@ -89,6 +89,7 @@ def train_words(argv: Sequence[str]) -> list[str]:
                     "--resume needs the run folder to continue, e.g. lightship train --resume runs/NAME"
                 )
             resume = value
+    check_config_files(words)
     if resume is None:
         return words
     from lightship.training import RunFolder

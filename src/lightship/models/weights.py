@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lightship.errors import LightshipError
+from lightship.errors import LightshipError, load_failure
 
 #: Where lightship keeps weights inside a folder it wrote, in order of preference: a run folder's best and
 #: last checkpoints (the run-folder contract, lightship.training.runfolder) and a bundle's reference model
@@ -89,7 +89,7 @@ def read_weights(path: str | Path) -> tuple[Path, dict[str, torch.Tensor], dict[
     try:
         content = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling garbage raises many types
-        raise WeightsError(f"{file} is not a readable weights file ({type(exc).__name__}: {exc})") from exc
+        raise WeightsError(f"{file} is not a readable weights file ({load_failure(exc)})") from exc
     meta = None
     if isinstance(content, Mapping) and isinstance(content.get("state_dict"), Mapping):
         hyper = content.get("hyper_parameters")

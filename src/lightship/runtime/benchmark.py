@@ -25,6 +25,7 @@ from lightship.console import console, escape, track
 from lightship.data.config import DataConfig
 from lightship.errors import check_at_least
 from lightship.files import save_figure, write_json
+from lightship.quiet import install_if_asked
 from lightship.runtime.backends import resolve_threads
 
 EAGER = "eager"
@@ -110,6 +111,7 @@ def measure(
 
 
 def _in_process(queue: Any, *args: Any) -> None:
+    install_if_asked()
     try:
         queue.put(measure(*args))
     except Exception as exc:  # reported to the parent, which prints it and goes on with other runtimes

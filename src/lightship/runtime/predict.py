@@ -21,7 +21,7 @@ from lightship.console import console, escape
 from lightship.errors import check_at_least
 from lightship.images import ImageDecodeError, PixelLimits, decode_image, iter_image_files
 from lightship.runtime.backends import RuntimeChoice
-from lightship.runtime.predictor import EagerPredictor, Prediction, Predictor, load
+from lightship.runtime.predictor import EagerPredictor, Prediction, Predictor, is_bundle, load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once
 CHUNK_PIXELS = 64_000_000  # ... nor a folder of large photos: a chunk ends once it holds this many pixels
@@ -79,6 +79,16 @@ def predict_chunk(
             )
 
 
+def faster_with_a_bundle(model: Path) -> str:
+    """What to say when a trained model runs eagerly: where its (faster) bundle is, or how to make one."""
+    from lightship.training.runfolder import RunFolder
+
+    run = RunFolder(Path(model))
+    if is_bundle(run.bundle):
+        return f"{model} runs here in PyTorch; its bundle is faster: lightship predict {run.bundle} ..."
+    return f"{model} runs here in PyTorch; a bundle is faster and needs no torch: lightship export {model}"
+
+
 def predict_command(
     model: Path,
     images: list[Path],
@@ -108,11 +118,7 @@ def predict_command(
     limits = PixelLimits().capped(predictor.artifact.get("max_input"))
     out, errors = console(), console(stderr=True)
     if isinstance(predictor, EagerPredictor):
-        errors.print(
-            f"note: {escape(model)} is a trained model, run here in PyTorch; its bundle is faster and has no "
-            f"torch dependency: lightship export {escape(model)}",
-            highlight=False,
-        )
+        errors.print(f"note: {escape(faster_with_a_bundle(model))}", highlight=False)
     title = f"{model} ({predictor.format} on {predictor.runtime}, {predictor.threads} threads)"
     table = Table(title=escape(title))
     for column in ("image", "label", "score", f"top {top_k}"):
@@ -126,7 +132,7 @@ def predict_command(
             else:
                 top = ", ".join(f"{label} {score:.3f}" for label, score in result.top_k)
                 table.add_row(escape(path), escape(result.label), f"{result.score:.3f}", escape(top))
-    if not json:
+    if not json and done:
         out.print(table)
     if done == 0:
         errors.print("no image could be classified")

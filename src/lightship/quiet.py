@@ -1,7 +1,9 @@
 """Dependencies' advertisements and deprecation notices kept out of lightship's normal output.
 
 Each filter names one message (or one dependency's deprecation category) so that nothing else is hidden:
-a new warning still shows. ``lightship --verbose ...`` installs none of them.
+a new warning still shows. The command line installs them (``lightship --verbose ...`` does not), and so do
+the worker processes a command starts (benchmark's), through :data:`ENV`; the Python API leaves warnings
+alone.
 """
 
 from __future__ import annotations
@@ -36,10 +38,21 @@ class _NoAdvertisements(logging.Filter):
         return not str(record.getMessage()).startswith(ADVERTISEMENTS)
 
 
+#: Set by :func:`install`, read by :func:`install_if_asked` in processes a quiet command starts.
+ENV = "LIGHTSHIP_QUIET"
+
+
 def install() -> None:
-    """Hide the messages above in this process and the processes it starts (DDP ranks, benchmark workers)."""
+    """Hide the messages above in this process, and mark its child processes to do the same."""
+    os.environ[ENV] = "1"
     for message, category, module in WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
     for name in _LOGGERS:
         logging.getLogger(name).addFilter(_NoAdvertisements())
     os.environ.setdefault("OPENVINO_TELEMETRY_DISABLE", "1")  # no usage reporting from a CLI run
+
+
+def install_if_asked() -> None:
+    """In a worker process: be as quiet as the command that started it."""
+    if os.environ.get(ENV) == "1":
+        install()
