@@ -295,24 +295,13 @@ def test_skip_tags_are_few_and_give_reasons() -> None:
 def test_every_option_of_every_command_is_documented() -> None:
     """Each option name of every command appears in the README or docs/ (Lightning's own --trainer.*
     options are Lightning's documentation's, which docs/cli.md points to)."""
-    from lightship.cli import COMMANDS
-    from lightship.cli.commands import function_parser
-    from lightship.cli.train import train_parser
-    from lightship.tables import load_target
+    from lightship.cli.commands import installed_parsers, user_options
 
     text = "\n".join(doc.read_text(encoding="utf-8") for doc in DOCS).replace("-", "_")
-    parsers = {"train": train_parser()}
-    for name, row in COMMANDS.items():
-        if not row.parses_itself:
-            parsers[name] = function_parser(name, load_target(row.target))
-    missing = []
-    for name, parser in parsers.items():
-        for action in parser._actions:  # argparse keeps no public list of its options
-            option = next((o for o in action.option_strings if o.startswith("--")), None)
-            if option is None or option.startswith(("--trainer.", "--help", "--print_")):
-                continue
-            if "Path to a configuration file" in (action.help or ""):
-                continue  # jsonargparse's `--data CONFIG` for a whole section
-            if option.replace("-", "_") not in text:
-                missing.append(f"lightship {name} {option}")
+    missing = [
+        f"lightship {name} {option}"
+        for name, parser in installed_parsers()
+        for option, _ in user_options(parser)
+        if not option.startswith("--trainer.") and option.replace("-", "_") not in text
+    ]
     assert not missing, "undocumented options:\n" + "\n".join(missing)

@@ -25,6 +25,8 @@ WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
     # ONNX export internals (onnxscript, torch.onnx) and OpenVINO's conversion notices.
     (r".*", DeprecationWarning, r"(onnxscript|onnx_ir|torch\.onnx|openvino)"),
     (r".*", FutureWarning, r"(onnxscript|onnx_ir|torch\.onnx|openvino)"),
+    # On --resume the run's checkpoint folder is not empty, as it should be (a new run always gets a fresh one).
+    (r"Checkpoint directory .* exists and is not empty", Warning, ""),
     # Lightning's advice about DataLoader workers: lightship's in-memory loaders need none.
     (r".*does not have many workers", Warning, ""),
 )

@@ -86,7 +86,7 @@ def test_a_first_session_prints_no_dependency_noise(tmp_path: Path) -> None:
             "--out",
             "run",
         ),
-        ("export", "run", "--n", "50"),
+        ("export", "run", "--formats", "onnx,torchscript", "--n", "50"),
         ("predict", "run/bundle", str(photo), "--runtime", "onnx"),
         ("predict", "run", str(photo)),
     ]

@@ -5,29 +5,19 @@ run's config.yaml keeps them so that --resume rebuilds them."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import yaml
 
 from lightship.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def test_tensorboard_csv_and_early_stopping_from_the_command_line(tmp_path, monkeypatch) -> None:
+def test_tensorboard_csv_and_early_stopping_from_the_command_line(tmp_path, monkeypatch, quick) -> None:
     monkeypatch.chdir(tmp_path)
     argv = [
         "train",
-        "--config",
-        str(REPO / "configs" / "digits.yaml"),
-        "--data.image_size",
-        "16",
-        "--model.kwargs",
-        "{widths: [8, 16, 16]}",
+        *quick,
         "--trainer.max_epochs",
         "6",
-        "--trainer.enable_progress_bar",
-        "false",
         "--trainer.logger+=TensorBoardLogger",
         "--trainer.logger.save_dir",
         "tb",

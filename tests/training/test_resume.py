@@ -7,22 +7,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 
 from lightship.cli import main
-
-REPO = Path(__file__).resolve().parents[2]
-FAST = [
-    "--config",
-    str(REPO / "configs" / "digits.yaml"),
-    "--data.image_size",
-    "16",
-    "--model.kwargs",
-    "{widths: [8, 16, 16]}",
-    "--trainer.enable_progress_bar",
-    "false",
-]
+from lightship.data.config import DataConfig
+from lightship.training import ModelConfig, TrainConfig, train
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
@@ -33,19 +24,32 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     }
 
 
+class _WorseEveryEpoch(L.Callback):
+    """Reports a validation accuracy that falls every epoch, so only the first epoch is ever the best."""
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        trainer.callback_metrics["val/acc"] = torch.tensor(1.0 - 0.1 * trainer.current_epoch)
+
+
 @pytest.fixture
-def finished_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Two epochs at a learning rate too small to change val/acc, so only the first epoch is ever the best:
-    last.ckpt must still be the last epoch's (Lightning >= 2.6 writes save_last only when the best improves)."""
+def finished_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick: list[str]) -> Path:
     monkeypatch.chdir(tmp_path)
-    assert main(["train", *FAST, "--trainer.max_epochs", "2", "--optim.lr", "1e-12", "--out", "run"]) == 0
+    assert main(["train", *quick, "--trainer.max_epochs", "2", "--out", "run"]) == 0
     return tmp_path / "run"
 
 
-def test_last_checkpoint_is_the_last_epoch_even_when_the_best_is_older(finished_run: Path) -> None:
-    last = torch.load(finished_run / "checkpoints" / "last.ckpt", weights_only=True)
-    best = torch.load(finished_run / "checkpoints" / "best.ckpt", weights_only=True)
-    assert (best["epoch"], last["epoch"]) == (0, 1)
+def test_last_checkpoint_is_the_last_epoch_even_when_the_best_is_older(tmp_path: Path) -> None:
+    """Lightning >= 2.6 writes save_last only when the best improves; last.ckpt must still be every epoch's."""
+    config = TrainConfig(
+        data=DataConfig(source="digits", image_size=16),
+        model=ModelConfig(kwargs={"widths": [8, 16, 16]}),
+        trainer={"max_epochs": 3, "enable_progress_bar": False},
+        out=tmp_path / "run",
+    )
+    train(config, callbacks=[_WorseEveryEpoch()])
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    best = torch.load(tmp_path / "run" / "checkpoints" / "best.ckpt", weights_only=True)
+    assert (best["epoch"], last["epoch"]) == (0, 2)
 
 
 def test_resuming_a_finished_run_says_so_and_changes_nothing(finished_run: Path, capsys) -> None:

@@ -15,20 +15,6 @@ from lightship.errors import LightshipError
 from lightship.training import ModelConfig, TrainConfig
 from lightship.training.runfolder import RunFolder
 
-REPO = Path(__file__).resolve().parents[2]
-FAST = [
-    "--config",
-    str(REPO / "configs" / "digits.yaml"),
-    "--data.image_size",
-    "16",
-    "--model.kwargs",
-    "{widths: [8, 16, 16]}",
-    "--trainer.max_epochs",
-    "1",
-    "--trainer.enable_progress_bar",
-    "false",
-]
-
 
 def _config(tmp_path: Path, **kwargs) -> TrainConfig:
     return TrainConfig(
@@ -61,33 +47,35 @@ def test_an_existing_out_is_refused_unless_overwrite_and_never_a_foreign_folder(
     assert (foreign / "cat.jpg").read_bytes() == b"precious"
 
 
-def test_a_run_that_fails_before_training_leaves_no_folder(tmp_path, monkeypatch, capsys) -> None:
+def test_a_run_that_fails_before_training_leaves_no_folder(tmp_path, monkeypatch, capsys, quick) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["train", *FAST, "--trainer.accelerator", "quantum"]) == 2
+    assert main(["train", *quick, "--trainer.max_epochs", "1", "--trainer.accelerator", "quantum"]) == 2
     assert "accelerator" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
 
 
-def test_fast_dev_run_promises_no_checkpoint_it_did_not_write(tmp_path, monkeypatch, capsys) -> None:
+def test_fast_dev_run_promises_no_checkpoint_it_did_not_write(tmp_path, monkeypatch, capsys, quick) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["train", *FAST, "--trainer.fast_dev_run", "--out", "dev"]) == 0
+    assert main(["train", *quick, "--trainer.max_epochs", "1", "--trainer.fast_dev_run", "--out", "dev"]) == 0
     printed = capsys.readouterr().out
     summary = json.loads((tmp_path / "dev" / "summary.json").read_text())
     assert summary["checkpoints"] == {} and not (tmp_path / "dev" / "checkpoints").exists()
     assert "checkpoints: none written" in printed and ".ckpt" not in printed
 
 
-def test_out_then_overwrite_replaces_the_whole_run(tmp_path, monkeypatch, capsys) -> None:
+def test_out_then_overwrite_replaces_the_whole_run(tmp_path, monkeypatch, capsys, quick) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["train", *FAST, "--out", "run"]) == 0
+    assert main(["train", *quick, "--trainer.max_epochs", "1", "--out", "run"]) == 0
     (tmp_path / "run" / "stale.txt").write_text("from the first run")
-    assert main(["train", *FAST, "--out", "run"]) == 2
+    assert main(["train", *quick, "--trainer.max_epochs", "1", "--out", "run"]) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (
         main(
             [
                 "train",
-                *FAST,
+                *quick,
+                "--trainer.max_epochs",
+                "1",
                 "--out",
                 "run",
                 "--overwrite",

@@ -7,8 +7,9 @@ instead (:mod:`lightship.cli.train`). Adding a command is one row.
 
 from __future__ import annotations
 
+import argparse
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, set_parsing_settings
 
 from lightship.cli.spelling import function_argv, option_name
-from lightship.errors import LightshipError
+from lightship.errors import LightshipError, MissingExtraError
 from lightship.tables import Row, Table, load_target
 
 
@@ -135,6 +136,43 @@ def function_parser(name: str, fn: Callable[..., int]) -> ArgumentParser:
     )
     parser.add_function_arguments(fn)
     return parser
+
+
+def command_parser(name: str) -> ArgumentParser:
+    """The parser of command ``name``; MissingExtraError when its optional dependency is not installed."""
+    from lightship.cli.train import (  # Lightning: only when train's parser is asked for
+        train_parser,
+        tune_parser,
+    )
+
+    row = COMMANDS[name]
+    row.check_installed()
+    if name == "train":
+        return train_parser()
+    if row.parses_itself:
+        return tune_parser(name.split()[1])
+    return function_parser(name, load_target(row.target))
+
+
+def installed_parsers() -> Iterator[tuple[str, ArgumentParser]]:
+    """(name, parser) of every command whose optional dependencies are installed."""
+    for name in COMMANDS:
+        try:
+            yield name, command_parser(name)
+        except MissingExtraError:
+            continue
+
+
+def user_options(parser: ArgumentParser) -> Iterator[tuple[str, argparse.Action]]:
+    """(``--name``, action) of every option a user sets: not ``--help``, ``--config`` or jsonargparse's own
+    section-wide ``--data CONFIG`` / ``--data.help``."""
+    for action in parser._actions:  # argparse keeps no public list of a parser's options
+        option = next((o for o in action.option_strings if o.startswith("--")), None)
+        if option is None or option in {"--help", "--config", "--print_config"} or option.endswith(".help"):
+            continue
+        if isinstance(action, ActionConfigFile) or "Path to a configuration file" in (action.help or ""):
+            continue
+        yield option, action
 
 
 def check_config_files(words: Sequence[str]) -> None:

@@ -11,27 +11,10 @@ from collections.abc import Sequence
 
 from jsonargparse import ArgumentParser, set_parsing_settings
 
-from lightship.cli.commands import COMMANDS, GROUPS, function_parser
-from lightship.errors import LightshipError, MissingExtraError, require_extra
-from lightship.tables import load_target
+from lightship.cli.commands import COMMANDS, GROUPS, installed_parsers
+from lightship.errors import LightshipError, require_extra
 
 SHELLS = ("bash", "zsh", "tcsh")
-
-
-def _parser(name: str) -> ArgumentParser | None:
-    """The parser of command ``name``; None when its optional dependency is not installed."""
-    from lightship.cli.train import train_parser
-
-    row = COMMANDS[name]
-    try:
-        row.check_installed()
-    except MissingExtraError:
-        return None
-    if name == "train":
-        return train_parser()
-    if row.parses_itself:  # tune: the train options (its own few complete as plain options)
-        return train_parser(f"lightship {name}")
-    return function_parser(name, load_target(row.target))
 
 
 def full_parser() -> ArgumentParser:
@@ -42,10 +25,7 @@ def full_parser() -> ArgumentParser:
     )
     subcommands = top.add_subcommands(required=True, dest="command")
     groups = {}
-    for name in COMMANDS:
-        parser = _parser(name)
-        if parser is None:
-            continue
+    for name, parser in installed_parsers():
         if " " not in name:
             subcommands.add_subcommand(name, parser, help=COMMANDS[name].summary)
             continue

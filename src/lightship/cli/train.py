@@ -129,10 +129,8 @@ def train_command(argv: Sequence[str]) -> int:
     return 0
 
 
-def tune_command(what: str, argv: Sequence[str]) -> int:
-    """``lightship tune lr|batch-size``: the train options plus the finder's own; prints the result."""
-    from lightship.training.tune import find_batch_size, find_lr
-
+def tune_parser(what: str) -> ArgumentParser:
+    """The parser of ``lightship tune lr|batch-size``: the train options plus the finder's own."""
     finder = {"lr": "a learning rate (a range test)", "batch-size": "the largest batch size that fits"}[what]
     parser = train_parser(
         f"lightship tune {what}", f"Find {finder} for a train config; writes a plot and tune.json."
@@ -150,7 +148,14 @@ def tune_command(what: str, argv: Sequence[str]) -> int:
         parser.add_argument(
             "--steps_per_trial", type=int, default=3, help="Training steps run per batch size"
         )
-    cfg = parser.parse_args(train_words(argv))
+    return parser
+
+
+def tune_command(what: str, argv: Sequence[str]) -> int:
+    """``lightship tune lr|batch-size``: parse, run the finder, print what it found."""
+    from lightship.training.tune import find_batch_size, find_lr
+
+    cfg = tune_parser(what).parse_args(train_words(argv))
     config = config_from_namespace(cfg)
     out = Path(cfg.out or f"runs/tune-{what}")
     if what == "lr":

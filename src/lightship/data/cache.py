@@ -9,6 +9,7 @@ once never leave a half-written entry that looks valid.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -65,7 +66,8 @@ def _save(directory: Path, stem: str, decoded: Decoded) -> None:
         write_json(files[2], {"count": len(decoded.index), "bad": bad}, indent=None)
     except OSError as exc:
         for file in files:
-            file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder itself may be what cannot be written
+                file.unlink(missing_ok=True)
         log.warning(
             "cannot write the decode cache in %s (%s); continuing with the images in memory, so the next run "
             "decodes them again (set --data.cache_dir or $LIGHTSHIP_CACHE to a writable folder)",
