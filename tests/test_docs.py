@@ -173,7 +173,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("docs")
     for name in LINKED:
         (work / name).symlink_to(REPO / name)
-    for index, (image, label) in enumerate(_digits(12, classes=3)):
+    for index, (image, label) in enumerate(_digits(40, classes=3)):
         folder = work / "photos" / ["zero", "one", "two"][label]
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(folder / f"{index}.png")
@@ -235,6 +235,7 @@ def run_shell(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
                 servers.append(server)
                 _wait_for_port(port, server)
                 continue
+            started = time.monotonic()
             done = subprocess.run(
                 ["bash", "-c", f"set -euo pipefail\n{command}"],
                 cwd=work,
@@ -250,6 +251,7 @@ def run_shell(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
                     pytrace=False,
                 )
             assert "Traceback" not in done.stderr, f"{snippet}: `{command}`\n{done.stderr[-3000:]}"
+            print(f"{time.monotonic() - started:6.1f} s  {snippet}: {command[:110]}", flush=True)
     finally:
         for server in servers:
             _stop(server)
@@ -268,6 +270,7 @@ def run_python(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
         pytest.fail(f"{snippet}: the Python snippet failed\n{done.stderr[-3000:]}", pytrace=False)
 
 
+@pytest.mark.timeout(3600)
 def test_every_snippet_of_the_docs_runs(workdir: Path) -> None:
     if not (REPO / "node" / "node_modules").is_dir() or not (REPO / "web" / "dist" / "index.html").is_file():
         pytest.fail("the docs use the web app and the Node runner: run `make js` first", pytrace=False)

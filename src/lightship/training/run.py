@@ -190,11 +190,12 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         if config.model.compile:  # in place: parameter names (and so checkpoints) stay those of the plain net
             module.model.net.compile()
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(point.checkpoint) if point else None)
-    except FloatingPointError as exc:
-        raise FloatingPointError(f"{exc} {run.kept_checkpoint_note()}") from exc
-    finally:
+    except BaseException as exc:
         if point is None:
             run.release_if_unstarted()
+        if isinstance(exc, FloatingPointError):
+            raise FloatingPointError(f"{exc} {run.kept_checkpoint_note()}") from exc
+        raise
     train_seconds = time.perf_counter() - fit_started
     val_acc = _scalar(trainer.callback_metrics.get("val/acc"))  # trainer.test replaces callback_metrics
     best = checkpoints[0] if checkpoints and has_val else None
