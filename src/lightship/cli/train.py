@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from lightship.cli.commands import check_config_files, new_parser
+from lightship.cli.parsing import check_config_files, new_parser
 from lightship.cli.spelling import bare_flags_as_true, option_name, underscored
 from lightship.console import console, escape
 from lightship.errors import LightshipError, check_at_least
