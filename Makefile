@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	$(BIN)/python -m pip install -q -e ".[serve,openvino,dev]"
+	$(BIN)/python -m pip install -q -e ".[serve,openvino,completion,dev]"
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -245,7 +245,8 @@ class _DivergeAtEpoch(L.Callback):
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     cfg = digits_config(tmp_path / "run", epochs=4, cache=tmp_path / "cache")
     with pytest.raises(
-        FloatingPointError, match=r"loss is (nan|inf) at global step \d+ \(epoch 2, batch \d+\)"
+        FloatingPointError,
+        match=r"loss is (nan|inf) at global step \d+ \(epoch 2, batch \d+\).*The last good checkpoint is kept: .*last\.ckpt",
     ):
         train(cfg, callbacks=[_DivergeAtEpoch(2)])
     kept = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
@@ -273,7 +274,9 @@ def test_nan_loss_from_the_cli_exits_1_with_the_message(
         ]
     )
     assert code == 1
-    assert "loss is" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "loss is" in err and "No checkpoint was written" in err  # it diverged in its first epoch
+    assert not (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
 
 
 def test_compiled_training_keeps_plain_checkpoint_keys(tmp_path: Path) -> None:

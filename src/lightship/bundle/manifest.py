@@ -137,10 +137,7 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
             f"bundle {root} does not exist or is not a folder; create one with `lightship export`"
         )
     if not path.is_file():
-        raise BundleError(
-            f"{root} has no {MANIFEST_NAME}, so it is not a bundle (an interrupted export never leaves one); "
-            "re-run `lightship export`"
-        )
+        raise BundleError(_not_a_bundle(root))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -155,6 +152,21 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
     if version == 1:
         _warn_schema1(root)
     return manifest
+
+
+def _not_a_bundle(root: Path) -> str:
+    """Why ``root`` is no bundle, and where the bundle is: a run folder's is ``RUN/bundle`` once exported."""
+    from lightship.training.runfolder import RunFolder  # only on this error path: Lightning is heavy
+
+    run = RunFolder(root)
+    if run.is_run():
+        if (run.bundle / MANIFEST_NAME).is_file():
+            return f"{root} is a run folder, not a bundle; its bundle is {run.bundle}"
+        return f"{root} is a run folder, not a bundle; export it first: lightship export {root} (writes {run.bundle})"
+    return (
+        f"{root} has no {MANIFEST_NAME}, so it is not a bundle (an interrupted export never leaves one); "
+        "run `lightship export RUN --out FOLDER` to make one"
+    )
 
 
 def _validate(manifest: dict[str, Any], path: Path) -> None:

@@ -27,14 +27,17 @@ class AugmentConfig:
 class DataConfig:
     """Where images come from and how they reach the model."""
 
-    source: SourceName = "digits"
-    """A name from the data-source table (lightship.data.sources). 'digits': scikit-learn's bundled
-    handwritten digits (offline). 'cifar10': the official python release. 'imagefolder':
-    ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree. 'shards': WebDataset shards
-    written by ``lightship data shard`` (index.json + tars), in a local root or at url; always streamed,
-    for data beyond one machine's memory."""
+    source: SourceName = "auto"
+    """'auto' (the default): decided from --data.root and printed: no root means the built-in digits; a root
+    holding the CIFAR-10 release, class folders or a shard index means cifar10, imagefolder or shards; any
+    other folder is an error naming these layouts. Or a name from the data-source table
+    (lightship.data.sources): 'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10':
+    the official python release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one
+    ROOT/<class>/... tree. 'shards': WebDataset shards written by ``lightship data shard`` (index.json +
+    tars), in a local root or at url; always streamed, for data beyond one machine's memory."""
     root: Path | None = None
-    """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
+    """Folder of the data: class folders, the CIFAR-10 release (cifar-10-python.tar.gz or
+    cifar-10-batches-py/) or a shard folder. None: the built-in digits."""
     url: str | None = None
     """shards only, instead of root: where index.json and the shards are read, for shards not in a local
     folder. Either a prefix (https://host/shards, giving https://host/shards/train-000000.tar) or a
@@ -74,7 +77,9 @@ class DataConfig:
     cache_dir: Path | None = None
     """Where decoded caches live; None = $LIGHTSHIP_CACHE or ~/.cache/lightship."""
     batch_size: int = 512
+    """Training images per step (per process under DDP)."""
     eval_batch_size: int = 1024
+    """Images per step when validating and testing."""
     num_workers: int = 2
     """DataLoader workers of the stream path (decode/cache building uses them too)."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)

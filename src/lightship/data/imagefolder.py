@@ -42,6 +42,21 @@ def class_folders(tree: Path) -> list[str]:
     return sorted(p.name for p in tree.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def looks_like(root: Path) -> bool:
+    """Whether ``root`` holds class folders with images (``ROOT/train/<class>/`` or ``ROOT/<class>/``), for
+    ``--data.source auto``. Stops at the first image found, so a large tree costs a few file-system calls."""
+    tree = root / "train" if (root / "train").is_dir() else root
+    return any(_has_image(tree / name) for name in class_folders(tree))
+
+
+def _has_image(folder: Path) -> bool:
+    for _, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(not n.startswith(".") and os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS for n in names):
+            return True
+    return False
+
+
 def open_imagefolder(config: DataConfig) -> SourceData:
     """Label files by class folder; splits missing on disk are carved from train (seeded, stratified),
     except a test split beside a val/ folder: with train/ and val/ on disk the user has chosen the held-out

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, find_bad_files, resize_images
+from lightship.data.detect import resolve_source
 from lightship.data.loaders import InMemoryLoader
 from lightship.data.prepare import check_bad_files, materialize, mean_std, open_source, validate
 from lightship.data.shard_reader import read_shard_images, shard_loader
@@ -35,7 +36,7 @@ class ImageDataModule(L.LightningDataModule):
 
     def __init__(self, config: DataConfig | None = None) -> None:
         super().__init__()
-        self.config = config if config is not None else DataConfig()
+        self.config = resolve_source(config if config is not None else DataConfig())
         self.class_names: list[str] = []
         self.num_classes = 0
         self.mean: tuple[float, ...] | None = None

@@ -15,6 +15,7 @@ from rich.console import Console
 from lightship.data.cache import load_or_decode
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, resize_images
+from lightship.data.detect import resolve_source
 from lightship.data.sources import SOURCES
 from lightship.data.types import SPLITS, ArraySplit, BadFile, ShardSplit, SourceData, Split
 from lightship.errors import DataError
@@ -36,6 +37,7 @@ class LabeledImages:
 
 def open_source(config: DataConfig) -> SourceData:
     """Open the configured source through its table row (no pixels are decoded for file sources)."""
+    config = resolve_source(config)
     return SOURCES.load(config.source)(config)
 
 
@@ -59,6 +61,11 @@ def validate(config: DataConfig) -> None:
         problems.append("data.batch_size and data.eval_batch_size must be at least 1")
     if config.num_workers < 0:
         problems.append("data.num_workers must be 0 or more")
+    if config.source in SOURCES and SOURCES[config.source].layout is None and (config.root or config.url):
+        problems.append(
+            f"data.source '{config.source}' is built in and reads no folder, but data.root/url is set; drop it "
+            "or use --data.source auto to read that folder"
+        )
     if config.source == "shards" and config.mode == "memory":
         problems.append("data.mode 'memory' is not available for the shards source, which is always streamed")
     if config.shuffle_buffer < 0:
@@ -121,6 +128,7 @@ def load_split(config: DataConfig, split: str) -> LabeledImages:
     """One split in memory, without Lightning (export, verification, evaluation)."""
     if split not in SPLITS:
         raise DataError(f"unknown split '{split}': use one of {', '.join(SPLITS)}.")
+    config = resolve_source(config)
     validate(config)
     source = open_source(config)
     images, labels, bad = materialize(source.splits[split], config)

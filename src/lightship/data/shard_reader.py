@@ -82,6 +82,11 @@ def shard_location(config: DataConfig, name: str) -> str:
     return str(Path(config.root).expanduser() / name)
 
 
+def looks_like(root: Path) -> bool:
+    """Whether ``root`` is a shard folder (it has the index), for ``--data.source auto``."""
+    return (root / INDEX).is_file()
+
+
 def read_index(config: DataConfig) -> dict:
     """The shard folder's index.json, through webdataset's opener (so URLs and pipe: work too)."""
     import webdataset as wds

@@ -9,11 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from lightship.bundle.verification import VerifyReport
+from lightship.console import console, escape
 from lightship.data.config import DataConfig
+from lightship.errors import check_at_least
 from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
 from lightship.export.formats import FORMATS
 from lightship.export.verify import verify_bundle
 from lightship.training.checkpoint import load_trained
+from lightship.training.runfolder import BUNDLE_DIR
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -23,7 +26,7 @@ def _fmt(value: float | None, spec: str) -> str:
 def render_report(report: VerifyReport, console: Console) -> None:
     """The verification table: one row per artifact, thresholds and data source in the caption."""
     status = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]not gated (no labels)[/]"}
-    table = Table(title=f"verify: {report.n} images from {report.data}, {report.threads} threads")
+    table = Table(title=escape(f"verify: {report.n} images from {report.data}, {report.threads} threads"))
     for column in ("artifact", "runtime", "top-1 agree", "max |Δprob|", "accuracy %", "ms/image", "status"):
         table.add_column(column, justify="left" if column in ("artifact", "runtime", "status") else "right")
     table.add_row("eager (reference)", "pytorch", "", "", _fmt(report.reference_accuracy, ".2f"), "", "")
@@ -36,7 +39,7 @@ def render_report(report: VerifyReport, console: Console) -> None:
             f"{c.max_abs_prob_diff:.1e}",
             _fmt(c.accuracy, ".2f"),
             f"{c.latency_ms:.2f}",
-            status[c.passed] + (f" {detail}" if detail else ""),
+            status[c.passed] + (f" {escape(detail)}" if detail else ""),
         )
     table.caption = "fp32: top-1 agreement >= 99.9% and max |Δprob| <= 1e-4; int8: accuracy drop <= 1.0 point"
     console.print(table)
@@ -72,9 +75,10 @@ def export_command(
     Returns:
         0 when every artifact passed verification (or verify was off), 1 otherwise.
     """
-    console = Console()
+    check_at_least(1, n=n, calibration_size=calibration_size, threads=threads)
+    out_console = console()
     trained = load_trained(checkpoint)
-    out = out or trained.home / "bundle"
+    out = out or trained.home / BUNDLE_DIR
     names = [name.strip() for name in formats.split(",") if name.strip()]
     bundle, report = export_bundle(
         trained.classifier,
@@ -88,12 +92,12 @@ def export_command(
         threads=threads,
         overwrite=overwrite,
     )
-    console.print(f"wrote bundle {bundle} ({', '.join(names)})")
+    out_console.print(f"wrote bundle {escape(bundle)} ({escape(', '.join(names))})", highlight=False)
     if report is None:
         return 0
-    render_report(report, console)
+    render_report(report, out_console)
     if not report.passed:
-        console.print(
+        out_console.print(
             "[red]verification failed: the bundle is written (see manifest.json) but do not ship it[/]"
         )
     return 0 if report.passed else 1
@@ -118,6 +122,7 @@ def verify_command(
     Returns:
         0 when every threshold holds, 1 otherwise.
     """
+    check_at_least(1, n=n, threads=threads)
     report = verify_bundle(bundle, data, n=n, threads=threads)
-    render_report(report, Console())
+    render_report(report, console())
     return 0 if report.passed else 1

@@ -22,6 +22,7 @@ from lightship.bundle.manifest import read_manifest
 from lightship.bundle.reference import load_reference
 from lightship.bundle.samples import SAMPLES_NAME, ImageSet, data_images, load_samples
 from lightship.bundle.verification import ArtifactCheck, VerifyReport
+from lightship.console import track
 from lightship.data.config import DataConfig
 from lightship.models import InferenceWrapper
 from lightship.runtime.backends import Backend, open_backend, resolve_threads
@@ -134,7 +135,7 @@ def verify_bundle(
     reference = np.concatenate([_eager(wrapper, batch) for batch in _batches(images.images)])
     odd = [(batch, _eager(wrapper, batch)) for batch in _odd_shapes(manifest["input"]["image_size"])]
     checks = []
-    for artifact in manifest["artifacts"]:
+    for artifact in track(manifest["artifacts"], "verify", lambda a: a["format"]):
         backend = open_backend(artifact["runtime"], root / artifact["file"], threads)
         checks.append(check_artifact(artifact, backend, images, reference, odd))
     return VerifyReport(

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 import torchvision
 from torch import nn
 
 from lightship.errors import LightshipError
+from lightship.models.weights import load_weights
 
 ModelFactory = Callable[..., nn.Module]
 
@@ -105,9 +105,9 @@ def create_model(
 ) -> nn.Module:
     """Build model ``name`` with ``num_classes`` outputs; optionally load a local weights file.
 
-    ``weights`` is a ``state_dict`` file (``.pt``/``.pth``); tensors whose shape does not fit (a classifier
-    head trained for another number of classes) are left at their fresh initialisation, for fine-tuning.
-    Nothing is ever downloaded.
+    ``weights`` is anything :func:`lightship.models.weights.load_weights` reads (a state_dict, a checkpoint,
+    a run or bundle folder); tensors whose shape does not fit (a classifier head trained for another number
+    of classes) are left at their fresh initialisation, for fine-tuning. Nothing is ever downloaded.
     """
     if name in _REGISTRY:
         model = _REGISTRY[name].factory(num_classes=num_classes, **kwargs)
@@ -128,7 +128,7 @@ def create_model(
             f"unknown model {name!r}.{hint} Run `lightship models` to list the {len(list_models())} known names."
         )
     if weights is not None:
-        load_pretrained(model, Path(weights))
+        load_weights(model, weights)
     return model
 
 
@@ -137,20 +137,3 @@ def _timm_knows(name: str) -> bool:
     import timm
 
     return timm.is_model(name.partition(".")[0])
-
-
-def load_pretrained(model: nn.Module, path: Path) -> list[str]:
-    """Load a local ``state_dict`` into ``model``, skipping shape mismatches; returns the skipped keys."""
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist; pass a local .pt/.pth state_dict")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    own = model.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not usable:
-        raise ValueError(
-            f"{path}: none of its tensors fit this model; is it a state_dict for the same architecture?"
-        )
-    model.load_state_dict(usable, strict=False)
-    return sorted(set(own) - set(usable))

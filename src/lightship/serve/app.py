@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from lightship import __version__
-from lightship.runtime import Predictor, load
+from lightship.runtime import Predictor
 from lightship.serve.fastpath import FastPathMiddleware
 from lightship.serve.limits import BodyLimitMiddleware
 from lightship.serve.metrics import MetricsMiddleware
@@ -34,7 +34,9 @@ def create_app(
     Batching starts and the model warms up in the app's lifespan, i.e. once the server runs it.
     """
     settings = settings or ServeSettings()
-    predictor = bundle if isinstance(bundle, Predictor) else load(bundle, runtime=runtime, threads=threads)
+    predictor = (
+        bundle if isinstance(bundle, Predictor) else Predictor(bundle, runtime=runtime, threads=threads)
+    )
     state = ServerState(predictor, settings)
 
     @asynccontextmanager

@@ -12,8 +12,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from lightship.errors import LightshipError
-from lightship.runtime import Predictor, load
+from lightship.errors import check_at_least, check_port
+from lightship.runtime import Predictor
 from lightship.runtime.backends import RuntimeChoice, default_threads
 from lightship.serve.app import create_app
 from lightship.serve.settings import ServeSettings
@@ -54,12 +54,12 @@ def serving_predictor(bundle: Path, runtime: str, threads: int) -> tuple[Predict
     intra-op threads and one call at a time.
     """
     if runtime in ("onnxruntime", "auto"):
-        predictor = load(bundle, runtime=runtime, threads=1)
+        predictor = Predictor(bundle, runtime=runtime, threads=1)
         if predictor.runtime == "onnxruntime":
             return predictor, threads
         if threads == 1:
             return predictor, 1
-    return load(bundle, runtime=runtime, threads=threads), 1
+    return Predictor(bundle, runtime=runtime, threads=threads), 1
 
 
 def app_from_env() -> FastAPI:
@@ -104,7 +104,8 @@ def serve_command(
 
     Args:
         bundle: Bundle folder written by ``lightship export``.
-        runtime: Runtime of the artifact to serve, or ``auto`` (the bundle's preferred verified artifact).
+        runtime: Runtime of the artifact to serve (onnxruntime, openvino, torchscript), one of the bundle's
+            format names (onnx, onnx-int8, ...), or ``auto`` (the bundle's preferred verified artifact).
         host: Interface to bind. The loopback default keeps the server private; use 0.0.0.0 (with
             --token) to expose it.
         port: TCP port.
@@ -133,6 +134,8 @@ def serve_command(
     Returns:
         0 after a clean shutdown.
     """
+    check_at_least(1, workers=workers, threads=threads)
+    check_port(port)
     token = token or os.environ.get(TOKEN_ENV) or None
     settings = ServeSettings(
         max_batch=max_batch,
@@ -149,8 +152,6 @@ def serve_command(
         decoded_budget_mp=decoded_budget_mp,
         public_metrics=public_metrics,
     )
-    if workers < 1:
-        raise LightshipError(f"workers must be >= 1, got {workers}")
     if threads is None:
         threads = max(1, default_threads() // workers)
     if host not in LOOPBACK and token is None:

@@ -117,8 +117,7 @@ class ClassifierModule(L.LightningModule):
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"loss is {loss.item()} at global step {self.global_step} (epoch {self.current_epoch}, batch "
-                f"{batch_idx}); lower --optim.lr or try --trainer.detect_anomaly true. The last good checkpoint "
-                "is kept in the run folder."
+                f"{batch_idx}); lower --optim.lr or try --trainer.detect_anomaly true."
             )
         self.train_acc(logits, labels)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(labels))

@@ -12,6 +12,7 @@ from typing import Any
 import lightning as L
 
 from lightship import __version__
+from lightship.console import escape
 from lightship.data.module import ImageDataModule
 from lightship.models import ModelMeta
 from lightship.training.runfolder import RunFolder
@@ -53,9 +54,12 @@ def build_summary(
     final_metrics: dict[str, float],
     final_split: str | None,
     val_acc: float | None,
+    best_val_acc: float | None,
     timing: dict[str, float],
     start: str,
     notes: list[str],
+    data_source: str,
+    weights: str | None,
 ) -> dict[str, Any]:
     """The summary of a finished fit (and final evaluation)."""
     has_val = datamodule.has_val
@@ -73,13 +77,13 @@ def build_summary(
             tta=tta,
         )
     on_test = final_split == "test"
-    existing = {name: str(path) for name, path in (("best", run.best), ("last", run.last)) if path.is_file()}
     return {
         "lightship_version": __version__,
         "model": meta.model,
         "num_classes": meta.num_classes,
         "class_names": meta.class_names,
         "image_size": meta.image_size,
+        "data_source": data_source,
         "resize": meta.resize,
         "start": start,
         "pretrained": meta.pretrained,
@@ -88,7 +92,7 @@ def build_summary(
         "test_acc_no_tta": final["acc_no_tta"] if on_test else None,
         "tta": tta,
         "val_acc": val_acc,
-        "best_val_acc": scalar(trainer.checkpoint_callback.best_model_score) if has_val else None,
+        "best_val_acc": best_val_acc,
         "best_checkpoint": "highest val/acc"
         if has_val
         else "the last epoch's: there are no validation images to choose by",
@@ -106,7 +110,8 @@ def build_summary(
         "skipped_files": [str(b.path) for b in datamodule.bad_files],
         "interrupted": trainer.interrupted,
         "notes": notes,
-        "checkpoints": existing,
+        "weights": weights,
+        "checkpoints": run.existing_checkpoints(),
     }
 
 
@@ -123,13 +128,13 @@ def describe(summary: dict[str, Any], summary_file: str) -> str:
         )
         if final["split"] == "test" and summary["val_acc"] is not None:
             result += f", val accuracy {_pct(summary['val_acc'])}"
-    checkpoints = summary["checkpoints"].get("best") or "none written"
+    checkpoints = ", ".join(escape(p) for p in summary["checkpoints"].values()) or "none written"
     lines = [
         result,
-        f"  {summary['start']}",
+        f"  {escape(summary['start'])}",
         f"  {summary['epochs']:g} epochs, {summary['global_step']} steps, "
         f"{summary['train_images_per_second']:.0f} images/s, wall {summary['wall_seconds']:.1f} s",
-        *(f"  note: {note}" for note in summary["notes"]),
+        *(f"  note: {escape(note)}" for note in summary["notes"]),
         f"  checkpoints: {checkpoints}",
         f"  summary: {summary_file}",
     ]
