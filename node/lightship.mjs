@@ -2,7 +2,7 @@
 // lightship in Node.js: classify images with a bundle's ONNX model (onnxruntime-node, CPU) and print
 // the JSON lines of `lightship predict --json`: {"path","label","score","top_k":[{"label","score"}]}.
 //
-//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]
+//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]   (or --top_k 3)
 //
 // Undecodable images are skipped with a message on stderr; exit 1 when none was classified, 2 on a bad
 // bundle or bad arguments.
@@ -59,8 +59,21 @@ async function predict(bundlePath, images, k) {
   return done ? 0 : 1;
 }
 
+/**
+ * lightship's one spelling policy (as in `lightship` itself): option names take dashes or underscores, so
+ * `--top_k 3` = `--top-k 3`. Values and positionals are left alone.
+ */
+export function dashed(argv) {
+  return argv.map((arg) => {
+    if (!arg.startsWith('--')) return arg;
+    const cut = arg.indexOf('=');
+    const name = cut < 0 ? arg : arg.slice(0, cut);
+    return name.replaceAll('_', '-') + (cut < 0 ? '' : arg.slice(cut));
+  });
+}
+
 async function main(argv) {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true,
+  const { values, positionals } = parseArgs({ args: dashed(argv), allowPositionals: true,
     options: { 'top-k': { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
   const [command, bundle, ...images] = positionals;
   const k = Number.parseInt(values['top-k'], 10);

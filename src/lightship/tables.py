@@ -67,6 +67,9 @@ class Table(Generic[R], Mapping[str, R]):
                 f"unknown {self.kind} {name!r}; choose one of {', '.join(self._rows)}"
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 

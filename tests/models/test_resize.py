@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.export import Dim
 
+from lightship.models.classifier import RESIZE_MODES, Preprocess, centre_square, resize_to
 from lightship.models.resize import aa_weights, resize_canvas, resize_matmul
 
 SIZES = [1, 2, 3, 5, 7, 31, 32, 33, 97, 120, 250, 480]
@@ -71,3 +72,30 @@ def test_exported_graph_keeps_height_and_width_dynamic():
     for height, width in [(3, 200), (16, 16), (71, 9)]:
         x = torch.rand(3, 3, height, width) * 255
         assert (program.module()(x) - _aten(x, 16)).abs().max() <= 3e-4
+
+
+def test_crop_in_the_weights_matches_the_centre_square_then_resize():
+    """Resize mode "crop" (photos): the weights select the centred square, as ``centre_square`` slices it,
+    for portrait, landscape, odd differences and squares, on the dynamic and the canvas form."""
+    torch.manual_seed(2)
+    for height, width in [(1, 5), (5, 1), (40, 61), (61, 40), (33, 32), (97, 250), (32, 32)]:
+        x = torch.randint(0, 256, (2, 3, height, width)).float()
+        expected = _aten(centre_square(x), 32)
+        assert (resize_matmul(x, 32, crop=True) - expected).abs().max() <= 3e-4, (height, width)
+        canvas = torch.randint(0, 256, (2, 3, 256, 256)).float()
+        canvas[..., :height, :width] = x
+        h, w = (torch.full((1, 1, 1, 1), float(v)) for v in (height, width))
+        assert (resize_canvas(canvas, h, w, 32, crop=True) - expected).abs().max() <= 3e-4, (height, width)
+
+
+def test_preprocess_gives_the_same_pixels_with_either_method_in_both_modes():
+    torch.manual_seed(3)
+    pixels = torch.randint(0, 256, (2, 45, 70, 3), dtype=torch.uint8)
+    for mode in RESIZE_MODES:
+        native = Preprocess(24, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), resize=mode)
+        matmul = Preprocess(24, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), resize=mode)
+        matmul.resize_method = "matmul"
+        x = native.to_float(pixels)
+        assert (matmul.resize(x) - native.resize(x)).abs().max() <= 3e-4, mode
+    with pytest.raises(ValueError, match="resize method"):
+        resize_to(x, 24, "squash", "nearest")

@@ -13,7 +13,7 @@ import pytest
 import lightship
 from lightship.errors import LightshipError
 from lightship.runtime.backends import ImageTooLargeError
-from lightship.runtime.backends.onnxruntime import DeviceUnavailableError
+from lightship.runtime.backends.onnxruntime import DeviceUnavailableError, providers
 
 from ..conftest import odd_images
 
@@ -53,3 +53,17 @@ def test_a_manifest_bound_is_enforced_in_every_runtime(digits_bundle, tmp_path):
         assert predictor.predict(np.zeros((64, 48, 3), np.uint8)).probs.shape == (10,)
         with pytest.raises(ImageTooLargeError, match=r"takes images up to 64x48 .* this one is 64x49"):
             predictor.predict(np.zeros((64, 49, 3), np.uint8))
+
+
+def test_cuda_provider_turns_tf32_off_for_float32_artifacts_only(monkeypatch):
+    """TF32 (the CUDA provider's default) moved CIFAR-10 probabilities by 5.4e-4 on an H200, beyond the 1e-4
+    fp32 gate: fp32 (and int8's float parts) run without it; fp16 keeps the defaults. Checks the options the
+    session is given, so it needs no GPU."""
+    monkeypatch.setattr(
+        ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    cpu = "CPUExecutionProvider"
+    assert providers("cuda", "fp32") == [("CUDAExecutionProvider", {"use_tf32": "0"}), cpu]
+    assert providers("cuda", "int8") == [("CUDAExecutionProvider", {"use_tf32": "0"}), cpu]
+    assert providers("cuda", "fp16") == [("CUDAExecutionProvider", {}), cpu]
+    assert providers("cpu", "fp32") == [cpu]

@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 
 from .parity import PROB_TOL, check_thresholds, pixel_difference, read_pixels
-from .support import REPO, run_node
+from .support import run_node
 
 
 @pytest.fixture(scope="session")
 def node_runner(node: str) -> str:
-    if not (REPO / "node/node_modules/onnxruntime-node").is_dir():
-        pytest.fail(
-            "the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
-            "(make test does)",
-            pytrace=False,
-        )
-    return node
+    return node  # web_tools (through node) checked node/node_modules
 
 
 def test_node_decodes_and_classifies_like_python(node_runner, bundle, images, reference, tmp_path):
@@ -65,3 +59,10 @@ def test_node_skips_what_it_cannot_decode(node_runner, bundle, tmp_path):
 def test_node_refuses_a_folder_that_is_not_a_bundle(node_runner, tmp_path):
     done = run_node(node_runner, "node/lightship.mjs", "predict", str(tmp_path), str(tmp_path))
     assert done.returncode == 2 and "not a bundle" in done.stderr
+
+
+@pytest.mark.parametrize("spelling", [["--top_k", "2"], ["--top-k", "2"], ["--top_k=2"]])
+def test_node_takes_dashes_or_underscores_like_lightship(node_runner, bundle, images, spelling):
+    done = run_node(node_runner, "node/lightship.mjs", "predict", str(bundle), str(images[0]), *spelling)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout.splitlines()[0])["top_k"]) == 2

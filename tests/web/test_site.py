@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -87,3 +88,29 @@ def test_server_sends_isolation_headers_and_wasm_type(bundle, web_dist, tmp_path
     assert headers["Content-Type"] == "application/wasm"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+def test_published_manifest_has_no_local_paths(bundle, web_dist, tmp_path: Path):
+    private = tmp_path / "private-bundle"
+    shutil.copytree(bundle, private)
+    manifest = json.loads((private / "manifest.json").read_text())
+    secret = "/home/alice/secret-photos"
+    manifest["samples"]["source"] = f"imagefolder:{secret} test split"
+    manifest.setdefault("verification", {})["data"] = f"imagefolder:{secret} test split"
+    (private / "manifest.json").write_text(json.dumps(manifest))
+    site = build_site(private, tmp_path / "site")
+    published = (site / "bundle" / "manifest.json").read_text()
+    assert secret not in published and "alice" not in published
+    assert json.loads(published)["artifacts"] == manifest["artifacts"]  # the page still checks the files
+
+
+def test_server_lists_no_folders(bundle, web_dist, tmp_path: Path):
+    site = build_site(bundle, tmp_path / "site")
+    with serving(site) as url:
+        for folder in ("ort/", "bundle/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url + folder)
+            assert refused.value.code == 404, folder
+            assert "model.onnx" not in refused.value.read().decode(errors="replace")
+        with urllib.request.urlopen(url) as page:  # index.html still answers for /
+            assert page.status == 200

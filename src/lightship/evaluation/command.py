@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from rich.console import Console
 
+from lightship.console import console, escape
 from lightship.data import DataConfig, LabeledImages, load_split
-from lightship.errors import DataError
+from lightship.errors import DataError, check_at_least
 from lightship.evaluation.metrics import compute_metrics, confident_mistakes
 from lightship.evaluation.plots import plot_confusion_matrix, plot_image_grid, plot_reliability
 from lightship.evaluation.predict import predict_logits
@@ -138,13 +138,15 @@ def evaluate_command(
     Returns:
         0 when the report was written.
     """
+    check_at_least(1, batch_size=batch_size)
     trained = load_trained(run)
     out = out if out is not None else default_report_dir(trained, split)
     report = evaluate(trained, data=data, split=split, tta=tta, out=out, batch_size=batch_size)
     top5 = "n/a" if report["top5"] is None else f"{100 * report['top5']:.2f}%"
-    Console().print(
+    console().print(
         f"[bold green]done[/] {report['num_images']} {split} images: top-1 {100 * report['top1']:.2f}%, "
         f"top-5 {top5}, ECE {report['ece']:.3f}\n"
-        f"  report: {out / REPORT_MD} and {out / REPORT_JSON}"
+        f"  report: {escape(out / REPORT_MD)} and {escape(out / REPORT_JSON)}",
+        highlight=False,
     )
     return 0

@@ -20,6 +20,7 @@ from lightship.bundle.manifest import new_manifest, write_manifest
 from lightship.bundle.reference import REFERENCE_NAME, save_reference
 from lightship.bundle.samples import SAMPLES_NAME, save_samples, select_images
 from lightship.bundle.verification import VerifyReport, record_verification
+from lightship.console import track
 from lightship.data.config import DataConfig
 from lightship.errors import BundleError, MissingExtraError
 from lightship.export.formats import DEFAULT_MAX_INPUT, FORMATS, Artifact, ExportContext
@@ -120,7 +121,9 @@ def export_bundle(
         scratch = tmp / ".scratch"
         scratch.mkdir()
         ctx = ExportContext(wrapper, example, scratch, calibration, opset, tuple(meta.class_names), max_input)
-        artifacts = {name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in names}
+        artifacts = {
+            name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in track(names, "export")
+        }
         shutil.rmtree(scratch)
         manifest = new_manifest(
             meta,

@@ -10,11 +10,14 @@ from rich.table import Table
 
 from lightship.bundle.manifest import read_manifest
 from lightship.bundle.verification import VerifyReport
+from lightship.console import console, escape
 from lightship.data.config import DataConfig
+from lightship.errors import check_at_least
 from lightship.export.bundle import ALL, DEFAULT_FORMATS, export_bundle, resolve_formats
 from lightship.export.formats import DEFAULT_MAX_INPUT, FORMATS
 from lightship.export.verify import AGREEMENT_GATES, INT8_MAX_ACCURACY_DROP, verify_bundle
 from lightship.training.checkpoint import load_trained
+from lightship.training.runfolder import BUNDLE_DIR
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -24,13 +27,17 @@ def _fmt(value: float | None, spec: str) -> str:
 def render_report(report: VerifyReport, console: Console) -> None:
     """The verification table: one row per artifact, thresholds and data source in the caption."""
     status = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]not gated (no labels)[/]"}
-    table = Table(title=f"verify: {report.n} images from {report.data}, {report.threads} threads")
+    table = Table(title=escape(f"verify: {report.n} images from {report.data}, {report.threads} threads"))
     for column in ("artifact", "runtime", "top-1 agree", "max |Δprob|", "accuracy %", "ms/image", "status"):
         table.add_column(column, justify="left" if column in ("artifact", "runtime", "status") else "right")
     table.add_row("eager (reference)", "pytorch", "", "", _fmt(report.reference_accuracy, ".2f"), "", "")
     for c in report.checks:
         detail = "; ".join(c.failures)
-        outcome = f"[yellow]{c.note}[/]" if c.note else status[c.passed] + (f" {detail}" if detail else "")
+        outcome = (
+            f"[yellow]{escape(c.note)}[/]"
+            if c.note
+            else status[c.passed] + (f" {escape(detail)}" if detail else "")
+        )
         table.add_row(
             c.format,
             c.runtime,
@@ -82,13 +89,14 @@ def export_command(
     Returns:
         0 when every artifact passed verification (or verify was off), 1 otherwise.
     """
-    console = Console()
+    check_at_least(1, n=n, calibration_size=calibration_size, threads=threads)
+    out_console = console()
     trained = load_trained(checkpoint)
-    out = out or trained.home / "bundle"
+    out = out or trained.home / BUNDLE_DIR
     names = [name.strip() for name in formats.split(",") if name.strip()]
     if ALL in names:
         for name, reason in resolve_formats(names)[1].items():
-            console.print(f"[yellow]skipped {name}:[/] {reason}", highlight=False)
+            out_console.print(f"[yellow]skipped {escape(name)}:[/] {escape(reason)}", highlight=False)
     bundle, report = export_bundle(
         trained.classifier,
         trained.meta,
@@ -103,12 +111,12 @@ def export_command(
         max_input=max_input,
     )
     exported = ", ".join(a["format"] for a in read_manifest(bundle)["artifacts"])
-    console.print(f"wrote bundle {bundle} ({exported})")
+    out_console.print(f"wrote bundle {escape(bundle)} ({escape(exported)})", highlight=False)
     if report is None:
         return 0
-    render_report(report, console)
+    render_report(report, out_console)
     if not report.passed:
-        console.print(
+        out_console.print(
             "[red]verification failed: the bundle is written (see manifest.json) but do not ship it[/]"
         )
     return 0 if report.passed else 1
@@ -133,6 +141,7 @@ def verify_command(
     Returns:
         0 when every threshold holds, 1 otherwise.
     """
+    check_at_least(1, n=n, threads=threads)
     report = verify_bundle(bundle, data, n=n, threads=threads)
-    render_report(report, Console())
+    render_report(report, console())
     return 0 if report.passed else 1

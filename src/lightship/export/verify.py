@@ -26,6 +26,7 @@ from lightship.bundle.manifest import read_manifest
 from lightship.bundle.reference import load_reference
 from lightship.bundle.samples import SAMPLES_NAME, ImageSet, data_images, load_samples
 from lightship.bundle.verification import ArtifactCheck, VerifyReport
+from lightship.console import track
 from lightship.data.config import DataConfig
 from lightship.models import InferenceWrapper
 from lightship.runtime.backends import Backend, open_backend, resolve_threads, unavailable_reason
@@ -162,7 +163,7 @@ def verify_bundle(
         return [(batch, odd_reference[batch.shape]) for batch in batches]
 
     checks = []
-    for artifact in manifest["artifacts"]:
+    for artifact in track(manifest["artifacts"], "verify", lambda a: a["format"]):
         reason = unavailable_reason(artifact["runtime"])
         if reason is not None:
             checks.append(_not_run(artifact, reason))

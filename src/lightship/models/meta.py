@@ -25,6 +25,11 @@ class ModelMeta:
     mean: list[float]
     std: list[float]
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    resize: str = "squash"
+    """How a picture becomes a square (lightship.models.classifier.RESIZE_MODES); "squash" for checkpoints
+    written before the choice existed."""
+    pretrained: dict[str, Any] | None = None
+    """The weights training started from (name, source, licence, ...), None when from scratch."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,4 +37,4 @@ class ModelMeta:
     def build(self) -> Classifier:
         """A fresh, untrained classifier of this architecture."""
         net = create_model(self.model, self.num_classes, **self.model_kwargs)
-        return Classifier(net, self.image_size, self.mean, self.std)
+        return Classifier(net, self.image_size, self.mean, self.std, self.resize)

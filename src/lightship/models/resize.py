@@ -36,17 +36,28 @@ import torch
 def aa_weights(positions: torch.Tensor, in_size: torch.Tensor, size: int) -> torch.Tensor:
     """``1 x 1 x size x n`` antialiased bilinear weights resizing ``in_size`` samples to ``size``.
 
-    ``positions`` (float32 ``1 x 1 x 1 x n``) are the input sample indices 0..n-1 and ``in_size``
-    (float32 ``1 x 1 x 1 x 1``) how many of them hold the image: samples at or past ``in_size`` get
-    weight 0, so a padded canvas resizes exactly like its valid region.
+    ``positions`` (float32 ``1 x 1 x 1 x n``) are the input sample indices relative to the first sample of
+    the image and ``in_size`` (float32 ``1 x 1 x 1 x 1``) how many samples it has: samples before 0 or at or
+    past ``in_size`` get weight 0, so a padded canvas or a cropped window resizes exactly like the region.
     """
     scale = in_size / float(size)
     invscale = torch.where(scale >= 1.0, 1.0 / scale, torch.ones_like(scale))
     outputs = torch.arange(size, dtype=torch.float32, device=positions.device).view(1, 1, size, 1)
     center = scale * (outputs + 0.5)
     weights = torch.relu(1.0 - ((positions - center + 0.5) * invscale).abs())
-    weights = weights * (positions < in_size).to(weights.dtype)
+    weights = weights * ((positions >= 0.0) & (positions < in_size)).to(weights.dtype)
     return weights / weights.sum(-1, keepdim=True)
+
+
+def _window(
+    height: torch.Tensor, width: torch.Tensor, crop: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """First row, first column and the sizes of the region to resize: the whole image, or with ``crop``
+    its centred ``min(H, W)`` square (the odd pixel to the bottom/right, as ``centre_square``)."""
+    if not crop:
+        return torch.zeros_like(height), torch.zeros_like(width), height, width
+    side = torch.minimum(height, width)
+    return torch.floor((height - side) * 0.5), torch.floor((width - side) * 0.5), side, side
 
 
 def _axis(ones: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,22 +65,29 @@ def _axis(ones: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return ones.cumsum(-1) - 1.0, ones.sum(-1, keepdim=True)  # exact in float32 up to 2**24
 
 
-def resize_matmul(x: torch.Tensor, size: int) -> torch.Tensor:
-    """float ``N x C x H x W`` -> ``N x C x size x size``: the function of ``resize_to`` (see module)."""
-    width = aa_weights(*_axis(torch.ones_like(x.sum((0, 1, 2), keepdim=True))), size)
-    height = aa_weights(*_axis(torch.ones_like(x.sum((0, 1, 3), keepdim=True)).transpose(-1, -2)), size)
+def resize_matmul(x: torch.Tensor, size: int, crop: bool = False) -> torch.Tensor:
+    """float ``N x C x H x W`` -> ``N x C x size x size``: the function of ``resize_to`` (see module).
+
+    ``crop`` resizes the centred square (resize mode "crop") by giving the rest weight 0, with no slice.
+    """
+    cols, width = _axis(torch.ones_like(x.sum((0, 1, 2), keepdim=True)))
+    rows, height = _axis(torch.ones_like(x.sum((0, 1, 3), keepdim=True)).transpose(-1, -2))
+    top, left, height, width = _window(height, width, crop)
     # Width first, as ATen does: the intermediate is N x C x H x size.
-    return height @ (x @ width.transpose(-1, -2))
+    return aa_weights(rows - top, height, size) @ (x @ aa_weights(cols - left, width, size).transpose(-1, -2))
 
 
-def resize_canvas(x: torch.Tensor, height: torch.Tensor, width: torch.Tensor, size: int) -> torch.Tensor:
+def resize_canvas(
+    x: torch.Tensor, height: torch.Tensor, width: torch.Tensor, size: int, crop: bool = False
+) -> torch.Tensor:
     """Resize the top-left ``height x width`` region of a fixed-size float canvas ``N x C x Hc x Wc``.
 
     For converters that only take static shapes (LiteRT): the caller pads the image into the canvas
     and passes its size (float32 ``1 x 1 x 1 x 1`` tensors), the weights ignore the padding, and the
-    result equals ``resize_matmul`` of the unpadded image.
+    result equals ``resize_matmul`` of the unpadded image (``crop`` as there).
     """
     canvas_h, canvas_w = x.shape[-2], x.shape[-1]
     rows = torch.arange(canvas_h, dtype=torch.float32, device=x.device).view(1, 1, 1, canvas_h)
     cols = torch.arange(canvas_w, dtype=torch.float32, device=x.device).view(1, 1, 1, canvas_w)
-    return aa_weights(rows, height, size) @ (x @ aa_weights(cols, width, size).transpose(-1, -2))
+    top, left, height, width = _window(height, width, crop)
+    return aa_weights(rows - top, height, size) @ (x @ aa_weights(cols - left, width, size).transpose(-1, -2))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lightship.bundle.integrity import check_files
+from lightship.bundle.integrity import MANIFEST_NAME, check_files
 from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
 from lightship.errors import BundleError, LightshipError, MissingExtraError
 from lightship.images import ImageInput, decode_image
@@ -46,23 +46,34 @@ def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str,
     return [(labels[i], float(probs[i])) for i in order]
 
 
-def _candidates(manifest: dict[str, Any], runtime: str, device: str) -> list[dict[str, Any]]:
-    """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
-    passed verification, whose runtime takes ``device`` and is installed; a named runtime, the first in that
-    runtime (artifacts the preference leaves out, such as Core ML's, count then: asked for by name)."""
-    if runtime != "auto" and runtime not in RUNTIMES:
-        raise LightshipError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
+def artifact_candidates(manifest: dict[str, Any], runtime: str, device: str = "cpu") -> list[dict[str, Any]]:
+    """The artifacts to try, in the bundle's preference order.
+
+    ``auto``: every artifact that did not fail verification, whose runtime takes ``device`` and is installed
+    (the first that opens wins). A runtime name (``onnxruntime``): the artifacts in that runtime (artifacts
+    the preference leaves out, such as Core ML's, count then: asked for by name). A format name (``onnx``,
+    ``onnx-int8``): that format's artifact, in its own runtime. Any other name is an error listing them all.
+    """
     ordered = preferred_artifacts(manifest)
-    if runtime != "auto":
-        ordered += [a for a in manifest["artifacts"] if a not in ordered]
+    if runtime == "auto":
+        return [
+            a
+            for a in ordered
+            if a.get("verification", {}).get("passed") is not False
+            and device in RUNTIMES[a["runtime"]].devices
+            and RUNTIMES[a["runtime"]].unavailable_reason(a["runtime"]) is None
+        ]
+    ordered += [a for a in manifest["artifacts"] if a not in ordered]
+    if runtime in RUNTIMES:
         return [a for a in ordered if a["runtime"] == runtime]
-    return [
-        a
-        for a in ordered
-        if a.get("verification", {}).get("passed") is not False
-        and device in RUNTIMES[a["runtime"]].devices
-        and RUNTIMES[a["runtime"]].unavailable_reason(a["runtime"]) is None
-    ]
+    by_format = [a for a in ordered if a["format"] == runtime]
+    if by_format:
+        return by_format
+    formats = ", ".join(a["format"] for a in ordered)
+    raise LightshipError(
+        f"unknown runtime {runtime!r}; choose auto, a runtime ({', '.join(RUNTIMES)}) or one of this "
+        f"bundle's formats ({formats})"
+    )
 
 
 class Predictor:
@@ -83,10 +94,16 @@ class Predictor:
         check_device(device)
         self.device = device
         artifacts = (
-            [find_artifact(self.manifest, format)] if format else _candidates(self.manifest, runtime, device)
+            [find_artifact(self.manifest, format)]
+            if format
+            else artifact_candidates(self.manifest, runtime, device)
         )
         if not artifacts:
-            raise BundleError(f"{self.root} has no usable artifact for runtime {runtime!r} on {device!r}")
+            have = ", ".join(f"{a['format']} ({a['runtime']})" for a in self.manifest["artifacts"])
+            raise BundleError(
+                f"{self.root} has no usable artifact for runtime {runtime!r} on {device!r}; it has {have}. "
+                "Export one with `lightship export RUN --formats ...`, or choose one of those"
+            )
         self.backend, self.artifact = self._open_first(artifacts)
         self.format: str = self.artifact["format"]
         self.runtime: str = self.artifact["runtime"]
@@ -139,6 +156,40 @@ class Predictor:
         return results[0] if single else results
 
 
+class EagerPredictor(Predictor):
+    """The trained model of a run folder or ``.ckpt``, in PyTorch: the same predictions as its bundle
+    (the bundle's artifacts are verified against exactly this model), only slower and needing torch."""
+
+    def __init__(self, run_or_checkpoint: str | Path, threads: int | None = None) -> None:
+        from lightship.runtime.eager import EagerBackend
+        from lightship.training.checkpoint import load_trained
+
+        trained = load_trained(run_or_checkpoint)
+        self.root = Path(run_or_checkpoint)
+        self.manifest = None
+        self.labels = list(trained.meta.class_names)
+        self.threads = resolve_threads(threads)
+        self.backend = EagerBackend(trained.classifier, self.threads)
+        self.artifact = {"format": "eager", "runtime": "pytorch", "file": str(trained.checkpoint)}
+        self.format, self.runtime = "eager", "pytorch"
+
+
+#: What ``runtime`` may say to use the trained model itself (a run folder or checkpoint, not a bundle).
+EAGER_RUNTIMES = ("auto", "pytorch", "eager")
+
+
+def is_bundle(path: str | Path) -> bool:
+    return (Path(path) / MANIFEST_NAME).is_file()
+
+
+def is_trained_model(path: str | Path) -> bool:
+    """A run folder (its config or checkpoints) or a ``.ckpt`` file: what ``EagerPredictor`` opens."""
+    from lightship.training.runfolder import CHECKPOINT_SUFFIX, RunFolder  # torch only off the bundle path
+
+    path = Path(path)
+    return path.suffix == CHECKPOINT_SUFFIX if path.is_file() else RunFolder(path).is_run()
+
+
 def load(
     bundle: str | Path,
     runtime: str = "auto",
@@ -146,13 +197,15 @@ def load(
     format: str | None = None,
     device: str = "cpu",
 ) -> Predictor:
-    """Open ``bundle`` for prediction.
+    """Open ``bundle`` for prediction (or, given a run folder or ``.ckpt``, its trained model in PyTorch).
 
     Args:
-        bundle: Bundle folder written by ``lightship export``.
-        runtime: ``auto`` (best verified artifact whose runtime is installed) or a row of
-            :data:`lightship.runtime.backends.RUNTIMES`: ``onnxruntime``, ``openvino``, ``torchscript``,
-            ``aoti`` (pt2), ``executorch``, ``litert`` (tflite) or ``coreml`` (Apple systems only).
+        bundle: Bundle folder written by ``lightship export``; or a run folder / ``.ckpt`` of ``lightship
+            train``, which runs the eager PyTorch model on the CPU (slower; export it for deployment).
+        runtime: ``auto`` (best verified artifact whose runtime is installed), a row of
+            :data:`lightship.runtime.backends.RUNTIMES` (``onnxruntime``, ``openvino``, ``torchscript``,
+            ``aoti`` (pt2), ``executorch``, ``litert`` (tflite) or ``coreml`` (Apple systems only)) or one of
+            the bundle's format names (``onnx``, ``onnx-int8``).
         threads: CPU threads for the runtime; None = the cores this process may use (same in every runtime).
         format: Pick an artifact by format name instead (e.g. ``onnx-int8``).
         device: ``cpu``, or ``cuda``: ONNX Runtime's CUDA provider (needs onnxruntime-gpu and an NVIDIA GPU;
@@ -162,4 +215,12 @@ def load(
         BundleError: not a bundle, or a file does not match its manifest sha256 (the message names it).
         DeviceUnavailableError: ``device="cuda"`` without onnxruntime-gpu or without a usable GPU.
     """
+    if not is_bundle(bundle) and is_trained_model(bundle) and format is None:
+        if runtime not in EAGER_RUNTIMES or device != "cpu":
+            raise BundleError(
+                f"{bundle} is a trained model, not a bundle, so it runs in PyTorch on the CPU only (--runtime "
+                f"auto, --device cpu); for --runtime {runtime} or --device {device} export it first: "
+                f"lightship export {bundle}"
+            )
+        return EagerPredictor(bundle, threads=threads)
     return Predictor(bundle, runtime=runtime, threads=threads, format=format, device=device)

@@ -1,5 +1,9 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place."""
+``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
+
+A site is published, so its manifest.json is the bundle's with local paths scrubbed
+(:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
+training data lives on this machine does not."""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ from lightship.bundle.integrity import MANIFEST_NAME, check_files
 from lightship.bundle.manifest import preferred_artifacts, read_manifest
 from lightship.errors import BundleError, LightshipError
 from lightship.files import publish_dir, staging_dir, write_json, write_text
+from lightship.runtime.public import scrub_local_paths
 
-#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
+#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: inside the installed package (a
+#: wheel carries it, see setup.py), then web/dist of the source checkout.
+PACKAGED_DIST = Path(__file__).resolve().parent / "dist"
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
@@ -34,15 +41,17 @@ class WebBuildMissing(LightshipError):
 
 def web_dist() -> Path:
     """The built web app folder; WebBuildMissing saying how to build it when absent."""
-    dist = Path(os.environ.get("LIGHTSHIP_WEB_DIST", REPO_DIST))
-    missing = [name for name in REQUIRED if not (dist / name).is_file()]
-    if missing:
-        raise WebBuildMissing(
-            f"the web app is not built ({dist} lacks {', '.join(missing)}). In the lightship repository run "
-            "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or set LIGHTSHIP_WEB_DIST to a "
-            "built web/dist folder"
-        )
-    return dist
+    given = os.environ.get("LIGHTSHIP_WEB_DIST")
+    candidates = [Path(given)] if given else [PACKAGED_DIST, REPO_DIST]
+    for dist in candidates:
+        missing = [name for name in REQUIRED if not (dist / name).is_file()]
+        if not missing:
+            return dist
+    raise WebBuildMissing(
+        f"the web app is not built ({candidates[-1]} lacks {', '.join(missing)}). In the lightship repository run "
+        "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or install a wheel built after that "
+        "(it carries the app), or set LIGHTSHIP_WEB_DIST to a built web/dist folder"
+    )
 
 
 def _web_artifacts(bundle: Path) -> list[dict]:
@@ -92,7 +101,7 @@ def build_site(bundle: Path, out: Path) -> Path:
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
-        shutil.copyfile(bundle / MANIFEST_NAME, tmp / "bundle" / MANIFEST_NAME)
+        write_json(tmp / "bundle" / MANIFEST_NAME, scrub_local_paths(read_manifest(bundle)))
         write_text(tmp / "_headers", HEADERS_FILE)
         write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
         publish_dir(tmp, out, replace=True)

@@ -69,8 +69,10 @@ RUNTIMES: Table[RuntimeRow] = Table(
     error=LightshipError,
 )
 
-#: What ``--runtime`` accepts: ``auto`` (the bundle's preference) or a row of the table.
-RuntimeChoice = Literal[("auto", *RUNTIMES.names())]
+#: What ``--runtime`` accepts: ``auto`` (the bundle's preference), a row of the table, or the name of one of
+#: the bundle's formats (``onnx`` = its ONNX artifact, run in onnxruntime). Checked against the bundle when it
+#: is opened (:func:`lightship.runtime.predictor.artifact_candidates`), where the error lists every name.
+RuntimeChoice = str
 #: Every device some runtime accepts (``--device``).
 DEVICES = ("cpu", "cuda")
 DeviceChoice = Literal[DEVICES]
@@ -95,10 +97,11 @@ def default_threads() -> int:
 
 
 def resolve_threads(threads: int | None) -> int:
+    """``threads``, or the default when None; a LightshipError for fewer than one."""
     if threads is None:
         return default_threads()
     if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+        raise LightshipError(f"--threads must be 1 or more (it is {threads}); leave it out to use every core")
     return threads
 
 
@@ -157,7 +160,10 @@ def open_backend(
     if artifact is not None and row.check is not None:
         load_target(row.check)(artifact)
     loader = load_target(row.target)
-    backend = loader(path, threads) if device == "cpu" else loader(path, threads, device=device)
+    if device == "cpu":
+        backend = loader(path, threads)
+    else:  # the precision picks device options (TF32 off for fp32 on CUDA)
+        backend = loader(path, threads, device=device, precision=(artifact or {}).get("precision", "fp32"))
     bound = (artifact or {}).get("max_input")
     if bound is None:
         return backend

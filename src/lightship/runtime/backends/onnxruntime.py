@@ -4,7 +4,8 @@
 (``pip install onnxruntime-gpu`` in place of ``onnxruntime``) and which needs an NVIDIA GPU with its
 driver. ONNX Runtime silently falls back to the CPU when the provider cannot start, so the session's
 providers are checked after creation: asking for CUDA and not getting it is an error, never a slow
-surprise. Nodes CUDA has no kernel for still run on the CPU provider listed after it.
+surprise. Nodes CUDA has no kernel for still run on the CPU provider listed after it. TF32 is turned off
+for float32 artifacts (:func:`cuda_options`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,20 @@ class DeviceUnavailableError(LightshipError):
     """The requested device cannot be used by this ONNX Runtime installation or machine."""
 
 
-def _providers(device: str) -> list[str]:
+def cuda_options(precision: str) -> dict[str, str]:
+    """CUDA provider options for an artifact of ``precision`` (its manifest entry's).
+
+    TF32 off for float32 arithmetic (fp32, and the float parts of int8 graphs): ONNX Runtime's CUDA provider
+    uses TF32 tensor cores by default, whose 10-bit mantissa moved probabilities by 5.4e-4 on the CIFAR-10
+    model (NVIDIA H200, onnxruntime-gpu 1.31.1), beyond the 1e-4 fp32 gate; without it 1.4e-6, at the same
+    0.06 ms/image (docs/benchmarks.md, "GPU"). fp16 artifacts compute in half precision, which TF32 does not
+    touch, so they keep the defaults.
+    """
+    return {} if precision == "fp16" else {"use_tf32": "0"}
+
+
+def providers(device: str, precision: str = "fp32") -> list[str | tuple[str, dict[str, str]]]:
+    """The session's execution providers for ``device``; CUDA's carry :func:`cuda_options`."""
     if device == "cpu":
         return ["CPUExecutionProvider"]
     if CUDA not in ort.get_available_providers():
@@ -32,16 +46,21 @@ def _providers(device: str) -> list[str]:
             f"{', '.join(ort.get_available_providers())}. Run `pip uninstall -y onnxruntime && pip install "
             "onnxruntime-gpu` (a build matching your CUDA), or use device 'cpu'."
         )
-    return [CUDA, "CPUExecutionProvider"]
+    return [(CUDA, cuda_options(precision)), "CPUExecutionProvider"]
 
 
 class OrtBackend:
-    def __init__(self, path: Path, threads: int, device: str = "cpu") -> None:
+    def __init__(self, path: Path, threads: int, device: str = "cpu", precision: str = "fp32") -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=_providers(device))
+        # No memory arena: the artifact casts a whole image to float before resizing it (~18 bytes per
+        # pixel in all), and an arena keeps that peak, grown further by fragmentation, for the life of the
+        # process; plain allocations go back to the system. No speed difference measured for batches of
+        # small images (docs/serving.md).
+        options.enable_cpu_mem_arena = False
+        self.session = ort.InferenceSession(str(path), options, providers=providers(device, precision))
         if device == "cuda" and self.session.get_providers()[0] != CUDA:
             raise DeviceUnavailableError(
                 f"ONNX Runtime could not start CUDA for {path} (session providers: "
@@ -54,5 +73,5 @@ class OrtBackend:
         return probs, logits
 
 
-def load(path: Path, threads: int, device: str = "cpu") -> OrtBackend:
-    return OrtBackend(path, threads, device)
+def load(path: Path, threads: int, device: str = "cpu", precision: str = "fp32") -> OrtBackend:
+    return OrtBackend(path, threads, device, precision)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# What `make test` needs besides Python: Chromium (browser tests), Node.js and npm (the web app, the Node
+# runner), g++ (the pt2 format compiles C++ with AOTInductor). As root on Debian/Ubuntu the missing ones are
+# installed from the distribution, saying so; otherwise one line says which tests will be skipped and the command that enables them.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v g++ >/dev/null || missing+=(g++)
+if ((${#missing[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "make test: installing ${missing[*]} from the distribution (apt-get) for the web, Node, browser and pt2 tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "make test: ${missing[*]} not installed and not root on Debian/Ubuntu: the web, Node and browser" \
+      "tests will be skipped (pt2's fail without g++); run \`sudo make test\` (or install ${missing[*]}) to enable them"
+  fi
+fi
