@@ -83,7 +83,7 @@ DIGITS_MAX_INPUT = 128
 
 def require_format(bundle: Path, name: str) -> dict:
     """The manifest entry of ``name`` in ``bundle``; when ``--formats all`` skipped it (its optional
-    dependency is missing): a skip naming the pip command, or a failure under LIGHTSHIP_REQUIRE_EXTRAS."""
+    dependency is missing): a skip naming the pip command, or a failure under LIGHTSHIP_REQUIRE_ALL_TESTS=1 (CI)."""
     from lightship.bundle.manifest import read_manifest
 
     manifest = read_manifest(bundle)

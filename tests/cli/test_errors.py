@@ -157,7 +157,7 @@ CASES = [
     (["benchmark", "{bundle}", "--threads", "-1"], "--threads"),
     (["serve", "{missing}"], "does not exist"),
     (["serve", "{run}"], "run folder"),
-    (["serve", "{bundle}", "--runtime", "executorch"], "executorch"),
+    (["serve", "{bundle}", "--runtime", "tensorrt"], "tensorrt"),
     (["serve", "{bundle}", "--port", "70000"], "--port"),
     (["serve", "{bundle}", "--workers", "0"], "--workers"),
     (["serve", "{bundle}", "--max_batch", "0"], "max_batch"),
