@@ -41,10 +41,13 @@ def open_source(config: DataConfig) -> SourceData:
     return SOURCES.load(config.source)(config)
 
 
-def validate(config: DataConfig) -> None:
-    """Reject settings that cannot work, saying which setting and what it should be."""
+def validate(config: DataConfig, auto_size: bool = False) -> None:
+    """Reject settings that cannot work, saying which setting and what it should be. ``auto_size``: an
+    image_size of 'auto' is accepted (``lightship train`` decides it from the starting weights)."""
     problems = []
-    if not isinstance(config.image_size, int):
+    if config.image_size == "auto" and auto_size:
+        pass
+    elif not isinstance(config.image_size, int):
         problems.append(
             f"data.image_size is {config.image_size!r}; 'auto' is decided by `lightship train` (the pretrained "
             "weights' input size, else 64): give a number of pixels here"

@@ -9,6 +9,7 @@ import torch
 
 from lightship.console import console, escape
 from lightship.data import DataConfig, LabeledImages, load_split
+from lightship.data.detect import resolve_source
 from lightship.errors import DataError, check_at_least
 from lightship.evaluation.metrics import compute_metrics, confident_mistakes
 from lightship.evaluation.plots import plot_confusion_matrix, plot_image_grid, plot_reliability
@@ -89,7 +90,7 @@ def evaluate(
     trained = run_or_ckpt if isinstance(run_or_ckpt, TrainedModel) else load_trained(run_or_ckpt)
     model, meta = trained.classifier, trained.meta
     out = Path(out) if out is not None else default_report_dir(trained, split)
-    config = trained.require_data_config(data)
+    config = resolve_source(trained.require_data_config(data))  # the report names the source read
     images = load_split(config, split)
     _check_classes(images, meta, config)
     logits = predict_logits(model, images.images, tta=tta, batch_size=batch_size)

@@ -74,7 +74,7 @@ def prepare(config: TrainConfig, resumed: ModelMeta | None = None) -> Prepared:
     datamodule = ImageDataModule(data)
     datamodule.prepare_data()
     datamodule.setup("fit")
-    kwargs = dict(resumed.model_kwargs) if resumed is not None else model_kwargs(start)
+    kwargs = model_kwargs(start, resumed)
     meta = ModelMeta(
         model=config.model.name,
         num_classes=datamodule.num_classes,
@@ -162,7 +162,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     """
     started = time.perf_counter()
     config = replace(config, data=resolve_source(config.data))
-    validate(config.data)
+    validate(config.data, auto_size=True)
     validate_optim(config.optim)
     point = resume_point(Path(resume)) if resume else None
     trainer_kwargs = {"precision": "32-true", "max_epochs": 10, **config.trainer}
