@@ -44,7 +44,10 @@ def test_manifest_describes_the_bundle(digits_run, digits_bundle):
     assert manifest["runtime_preference"] == [name for name in exported if FORMATS[name].auto]
     for artifact in manifest["artifacts"]:
         check = artifact["verification"]
-        assert check["max_abs_prob_diff"] >= 0 or check["note"].startswith("not run on this platform")
+        if check.get("note"):  # Core ML off Apple systems: written and spec-checked, not run
+            assert check["note"].startswith("not run on this platform") and check["max_abs_prob_diff"] is None
+        else:
+            assert check["max_abs_prob_diff"] >= 0
         for record in artifact["files"]:
             assert record == file_record(bundle, bundle / record["path"])
     onnx_entry = next(a for a in manifest["artifacts"] if a["format"] == "onnx")
