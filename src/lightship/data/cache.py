@@ -3,8 +3,8 @@
 A cache entry is keyed by the content it was built from: the sorted (relative path, size, mtime_ns) of
 every file, the labels, the image size and :data:`POLICY_VERSION`. Any changed, added or removed file
 gives a new key, so a stale cache is never read. Entries are plain ``np.save`` files (uncompressed:
-loading is a single read) written under a temporary name and renamed, so a crash or two ranks
-building at once never leave a half-written entry that looks valid.
+loading is a single read) written atomically by :mod:`lightship.files`, so a crash or two ranks building at
+once never leave a half-written entry that looks valid.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from lightship.data.decode import Decoded, decode_files
 from lightship.data.sources import BadFile, FileSplit
+from lightship.files import save_array, write_json
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +49,11 @@ def load_or_decode(split: FileSplit, image_size: int, cache_dir: Path | None, wo
         return cached
     decoded = decode_files(split.paths, image_size, workers, description=f"decoding {split.root}")
     directory.mkdir(parents=True, exist_ok=True)
-    _save_array(directory / f"{stem}.images.npy", decoded.images)
-    _save_array(directory / f"{stem}.index.npy", decoded.index)
+    save_array(directory / f"{stem}.images.npy", decoded.images)
+    save_array(directory / f"{stem}.index.npy", decoded.index)
     # The manifest is written last: its presence marks a complete entry.
     bad = [[int(i), b.reason] for i, b in zip(decoded.bad_index, decoded.bad_files, strict=True)]
-    _atomic_write(directory / f"{stem}.json", json.dumps({"count": len(decoded.index), "bad": bad}).encode())
+    write_json(directory / f"{stem}.json", {"count": len(decoded.index), "bad": bad}, indent=None)
     return decoded
 
 
@@ -73,15 +74,3 @@ def _load(directory: Path, stem: str, split: FileSplit) -> Decoded | None:
         return None
     return Decoded(images, index, bad_index, bad)
 
-
-def _save_array(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        np.save(handle, array)
-    os.replace(tmp, path)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -7,7 +7,6 @@ Problems caught here are the ones that silently spoil a training run: the same i
 from __future__ import annotations
 
 import hashlib
-import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
@@ -21,8 +20,8 @@ from rich.table import Table
 from lightship.data.imagefolder import LAYOUT, class_folders
 from lightship.data.sources import SPLITS
 from lightship.errors import DataError
-from lightship.evaluation.files import write_text_atomic
 from lightship.evaluation.plots import plot_image_grid
+from lightship.files import write_json
 from lightship.images import ImageDecodeError, decode_image, iter_image_files
 
 #: The name of the one split of a ROOT/<class>/... tree (the training code carves val/test from it).
@@ -247,5 +246,5 @@ def inspect_command(
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         plot_samples(Path(root).expanduser(), result, out / "samples.png", max(1, samples))
-        write_text_atomic(out / "inspect.json", json.dumps(asdict(result), indent=2) + "\n")
+        write_json(out / "inspect.json", asdict(result))
     return 1 if strict and result.problems else 0

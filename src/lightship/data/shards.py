@@ -14,9 +14,7 @@ cannot decode are reported and left out when sharding, so shards hold only usabl
 
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -32,7 +30,7 @@ from lightship import __version__
 from lightship.data.config import DataConfig
 from lightship.data.sources import SPLITS, BadFile, FileSplit, open_source
 from lightship.errors import DataError
-from lightship.evaluation.files import write_text_atomic
+from lightship.files import publish_file, write_json
 from lightship.images import ImageDecodeError, decode_image
 
 INDEX = "index.json"
@@ -169,8 +167,8 @@ def write_shards(
         }
         for entry in splits.values():
             for shard in entry["shards"]:
-                os.replace(staging / shard, out / shard)
-        write_text_atomic(out / INDEX, json.dumps(index, indent=2) + "\n")
+                publish_file(staging / shard, out / shard)
+        write_json(out / INDEX, index)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ShardReport(index, bad)

@@ -20,8 +20,8 @@ from lightship.evaluation.report import (
     REPORT_JSON,
     REPORT_MD,
     report_dict,
-    write_json,
     write_markdown,
+    write_report_json,
 )
 from lightship.training.checkpoint import ModelMeta, load_classifier, resolve_checkpoint
 from lightship.training.runfolder import resolve_data, run_folder_of
@@ -109,7 +109,7 @@ def evaluate(
         skipped_files=[str(bad) for bad in images.bad_files],
     )
     write_markdown(report, out)
-    write_json(report, out)  # last: its presence means the report folder is complete
+    write_report_json(report, out)  # last: its presence means the report folder is complete
     return report
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lightship.evaluation.files import save_figure_atomic
+from lightship.files import save_figure
 
 #: Panels and the substring that puts a metric column into each.
 PANELS = (("Loss", "loss"), ("Accuracy", "acc"), ("Learning rate", "lr-"))
@@ -64,4 +64,4 @@ def plot_curves(metrics_csv: Path, out_png: Path) -> None:
             ax.legend()
         if title == "Learning rate":
             ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-    save_figure_atomic(fig, Path(out_png))
+    save_figure(Path(out_png), fig)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from lightship.evaluation.files import save_figure_atomic
 from lightship.evaluation.metrics import CalibrationBin
+from lightship.files import save_figure
 
 #: Above this many classes the cells are too small for numbers; the colours alone carry the matrix.
 MAX_ANNOTATED_CLASSES = 30
@@ -69,7 +69,7 @@ def plot_confusion_matrix(confusion: Sequence[Sequence[int]], class_names: Seque
                     fontsize=cell_font,
                     color="white" if value > threshold else "black",
                 )
-    save_figure_atomic(fig, path)
+    save_figure(path, fig)
 
 
 def plot_reliability(bins: Sequence[CalibrationBin], ece: float, path: Path) -> None:
@@ -117,7 +117,7 @@ def plot_reliability(bins: Sequence[CalibrationBin], ece: float, path: Path) -> 
     )
     bottom.set_xlabel("Confidence (max softmax probability)")
     bottom.set_ylabel("Share of images")
-    save_figure_atomic(fig, path)
+    save_figure(path, fig)
 
 
 def plot_image_grid(
@@ -144,4 +144,4 @@ def plot_image_grid(
             ax.set_title(captions[i], fontsize=8, color=color)
     if not images:
         axes[0].text(0.5, 0.5, "nothing to show", ha="center", va="center")
-    save_figure_atomic(fig, path)
+    save_figure(path, fig)

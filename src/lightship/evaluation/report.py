@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from lightship.evaluation.files import write_text_atomic
 from lightship.evaluation.metrics import ClassificationMetrics, most_confused
+from lightship.files import write_json, write_text
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -40,8 +39,8 @@ def report_dict(metrics: ClassificationMetrics, class_names: list[str], **contex
     }
 
 
-def write_json(report: dict[str, Any], out: Path) -> None:
-    write_text_atomic(out / REPORT_JSON, json.dumps(report, indent=2) + "\n")
+def write_report_json(report: dict[str, Any], out: Path) -> None:
+    write_json(out / REPORT_JSON, report)
 
 
 def _pct(value: float) -> str:
@@ -129,4 +128,4 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def write_markdown(report: dict[str, Any], out: Path) -> None:
-    write_text_atomic(out / REPORT_MD, render_markdown(report))
+    write_text(out / REPORT_MD, render_markdown(report))

@@ -8,9 +8,7 @@ bundle. See ``docs/bundle.md`` for the format.
 from __future__ import annotations
 
 import copy
-import shutil
 import tempfile
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,9 +19,10 @@ import torch
 from .. import __version__
 from ..data.config import DataConfig
 from ..errors import BundleError
+from ..files import publish_dir, staging_dir, write_json
 from ..models import Classifier
 from ..runtime.extras import require
-from ..runtime.manifest import MANIFEST_NAME, SCHEMA_VERSION, file_record, write_json_atomic
+from ..runtime.manifest import MANIFEST_NAME, SCHEMA_VERSION, file_record
 from .formats import Artifact, ExportContext, exporter, format_names
 from .reference import REFERENCE_NAME, save_reference
 from .samples import SAMPLES_NAME, ImageSet, save_samples, select_images
@@ -114,16 +113,8 @@ def _ordered_formats(formats: Sequence[str]) -> list[str]:
     return [name for name in format_names() if name in formats]
 
 
-def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
-    if out.exists():
-        if not overwrite:
-            raise BundleError(f"{out} already exists; pass --overwrite true or choose another --out")
-        trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        out.rename(trash)
-        tmp.rename(out)
-        shutil.rmtree(trash)
-    else:
-        tmp.rename(out)
+def _exists(out: Path) -> BundleError:
+    return BundleError(f"{out} already exists; pass --overwrite true or choose another --out")
 
 
 def export_bundle(
@@ -149,15 +140,12 @@ def export_bundle(
     """
     out = Path(out)
     if out.exists() and not overwrite:
-        raise BundleError(f"{out} already exists; pass --overwrite true or choose another --out")
+        raise _exists(out)
     names = _ordered_formats(formats)
     size = meta.image_size
     calibration = select_images(data, "train", calibration_size, size, seed=1).images
     check_images = select_images(data, "test", verify_n, size, seed=0)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
+    with staging_dir(out) as tmp:
         wrapper = InferenceWrapper(copy.deepcopy(classifier).cpu())
         save_reference(wrapper.classifier, meta, tmp / REFERENCE_NAME)
         save_samples(check_images.head(keep_samples), tmp / SAMPLES_NAME)
@@ -168,16 +156,16 @@ def export_bundle(
             for name in names:
                 artifacts[name] = exporter(name)[1](ctx)
         manifest = _manifest(tmp, meta, check_images.head(keep_samples), artifacts)
-        write_json_atomic(tmp / MANIFEST_NAME, manifest)
+        write_json(tmp / MANIFEST_NAME, manifest)
         report = None
         if verify:
             report = verify_bundle(tmp, check_images, n=verify_n, threads=threads)
             for entry, check in zip(manifest["artifacts"], report.to_dict()["artifacts"], strict=True):
                 entry["verification"] = check
             manifest["verification"] = {k: v for k, v in report.to_dict().items() if k != "artifacts"}
-            write_json_atomic(tmp / MANIFEST_NAME, manifest)
-        _publish(tmp, out, overwrite)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            write_json(tmp / MANIFEST_NAME, manifest)
+        try:
+            publish_dir(tmp, out, replace=overwrite)
+        except FileExistsError as exc:  # created by someone else while this export ran
+            raise _exists(out) from exc
     return out, report

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ..errors import BundleError
+from ..files import replacing
 from ..models import Classifier
 
 REFERENCE_NAME = "reference.pt"
@@ -18,7 +19,8 @@ REFERENCE_NAME = "reference.pt"
 
 def save_reference(classifier: Classifier, meta: object, path: Path) -> None:
     state = {k: v.detach().cpu() for k, v in classifier.state_dict().items()}
-    torch.save({"meta": meta.to_dict(), "state_dict": state}, path)
+    with replacing(path) as handle:
+        torch.save({"meta": meta.to_dict(), "state_dict": state}, handle)
 
 
 def load_reference(path: Path) -> Classifier:

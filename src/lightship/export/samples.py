@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..data.config import DataConfig
+from ..files import save_arrays
 from ..models import resize_to
 
 SAMPLES_NAME = "samples.npz"
@@ -63,7 +64,7 @@ def save_samples(images: ImageSet, path: Path) -> None:
     arrays = {"images": images.images, "source": np.array(images.source)}
     if images.labels is not None:
         arrays["labels"] = images.labels
-    np.savez_compressed(path, **arrays)
+    save_arrays(path, **arrays)
 
 
 def load_samples(path: Path) -> ImageSet:

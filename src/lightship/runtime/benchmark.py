@@ -7,7 +7,6 @@ reference, gets the same thread count, stated in the output.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import resource
 import sys
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..data.config import DataConfig
+from ..files import save_figure, write_json
 from .backends import resolve_threads
 from .manifest import check_files, read_manifest
 
@@ -210,7 +210,7 @@ def plot(results: list[RuntimeResult], threads: int, path: Path) -> None:
         axis.tick_params(axis="x", rotation=30)
     fig.suptitle(f"lightship benchmark, {threads} threads per runtime")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(path, fig, tight=False)
     plt.close(fig)
 
 
@@ -240,14 +240,13 @@ def benchmark_command(
     results, source = benchmark_bundle(bundle, data, n=n, iterations=iterations, threads=threads)
     render(results, source, threads, Console())
     out = out or bundle.with_name(f"{bundle.name}-benchmark")
-    out.mkdir(parents=True, exist_ok=True)
     payload = {
         "bundle": str(bundle),
         "threads": threads,
         "data": source,
         "results": [asdict(r) for r in results],
     }
-    (out / "benchmark.json").write_text(json.dumps(payload, indent=2) + "\n")
+    write_json(out / "benchmark.json", payload)
     plot(results, threads, out / "benchmark.png")
     Console().print(f"wrote {out / 'benchmark.json'} and {out / 'benchmark.png'}")
     expected = 1 + len(read_manifest(bundle)["artifacts"])

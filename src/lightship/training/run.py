@@ -10,9 +10,7 @@ RUN_DIR/
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -30,6 +28,7 @@ from .. import __version__
 from ..data import ImageDataModule
 from ..errors import CheckpointError, LightshipError
 from ..evaluation.curves import plot_curves
+from ..files import write_json, write_text
 from ..models.registry import load_pretrained
 from .callbacks import ImagesPerSecond, Lookahead
 from .checkpoint import ModelMeta, checkpoint_meta, read_checkpoint
@@ -68,12 +67,6 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
         return value
 
     return plain(asdict(config))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
@@ -134,7 +127,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         _check_resume_compatible(last_ckpt, meta)
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(run_dir / CONFIG_FILE, yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config_to_dict(config), sort_keys=False))
 
     speed = ImagesPerSecond()
     has_val = datamodule.has_val
@@ -214,7 +207,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     if trainer.is_global_zero:
         if (run_dir / "metrics.csv").is_file():
             plot_curves(run_dir / "metrics.csv", run_dir / "curves.png")
-        _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=2))
+        write_json(run_dir / SUMMARY_FILE, summary)
     return RunResult(run_dir=run_dir, summary=summary)
 
 

@@ -6,7 +6,6 @@ Both run a few real training steps on the configured data and model, then print 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import lightning as L
 from lightning.pytorch.tuner import Tuner
 
 from ..errors import LightshipError
+from ..files import save_figure, write_json
 from .config import TrainConfig
 from .run import prepare
 
@@ -29,11 +29,6 @@ def _trainer(config: TrainConfig, out: Path, steps: int, steps_per_epoch: int) -
     for key in ("enable_checkpointing", "logger", "callbacks", "default_root_dir"):
         kwargs.pop(key, None)
     return L.Trainer(default_root_dir=out, logger=False, enable_checkpointing=False, **kwargs)
-
-
-def _save(out: Path, result: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "tune.json").write_text(json.dumps(result, indent=2))
 
 
 def find_lr(
@@ -62,8 +57,7 @@ def find_lr(
         update_attr=False,
     )
     suggestion = finder.suggestion()
-    fig = finder.plot(suggest=True)
-    fig.savefig(out / "lr_find.png", dpi=120)
+    save_figure(out / "lr_find.png", finder.plot(suggest=True), dpi=120, tight=False)
     result = {
         "suggested_lr": suggestion,
         "plot": str(out / "lr_find.png"),
@@ -71,7 +65,7 @@ def find_lr(
         "max_lr": max_lr,
         "num_training": num_training,
     }
-    _save(out, result)
+    write_json(out / "tune.json", result)
     return result
 
 
@@ -93,5 +87,5 @@ def find_batch_size(
         init_val=config.data.batch_size,
     )
     result = {"batch_size": found, "max_trials": max_trials}
-    _save(out, result)
+    write_json(out / "tune.json", result)
     return result

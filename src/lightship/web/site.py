@@ -1,16 +1,15 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Written to a temp folder, then renamed."""
+``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 from ..errors import BundleError, LightshipError
+from ..files import publish_dir, staging_dir, write_json, write_text
 from ..runtime.manifest import MANIFEST_NAME, check_files, read_manifest
 
 #: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
@@ -60,17 +59,11 @@ def _offline_listing(site: Path) -> dict:
     return {"generator": GENERATOR, "version": digest.hexdigest()[:16], "files": cached}
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        tmp.rename(out)
-        return
+def _check_replaceable(out: Path) -> None:
+    """An existing ``out`` may only be an earlier ``lightship web`` site: never replace other folders."""
     listing = out / OFFLINE_NAME
-    if not listing.is_file() or GENERATOR not in listing.read_text(errors="replace"):
+    if out.exists() and (not listing.is_file() or GENERATOR not in listing.read_text(errors="replace")):
         raise LightshipError(f"{out} exists and is not a site written by `lightship web`; choose another --out")
-    trash = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-    out.rename(trash)
-    tmp.rename(out)
-    shutil.rmtree(trash)
 
 
 def build_site(bundle: Path, out: Path) -> Path:
@@ -83,19 +76,15 @@ def build_site(bundle: Path, out: Path) -> Path:
     bundle, out = Path(bundle), Path(out)
     dist = web_dist()
     artifact = _web_artifact(bundle)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        shutil.copytree(dist, tmp)
+    _check_replaceable(out)
+    with staging_dir(out) as tmp:
+        shutil.copytree(dist, tmp, dirs_exist_ok=True)
         for record in artifact["files"]:
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
         shutil.copyfile(bundle / MANIFEST_NAME, tmp / "bundle" / MANIFEST_NAME)
-        (tmp / "_headers").write_text(HEADERS_FILE)
-        (tmp / OFFLINE_NAME).write_text(json.dumps(_offline_listing(tmp), indent=2) + "\n")
-        _replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        write_text(tmp / "_headers", HEADERS_FILE)
+        write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
+        publish_dir(tmp, out, replace=True)
     return out
