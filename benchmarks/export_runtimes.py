@@ -15,11 +15,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lightship.bundle.integrity import MANIFEST_NAME
 from lightship.export import export_bundle
+from lightship.models import ModelMeta
 from lightship.runtime.backends import resolve_threads
 from lightship.runtime.benchmark import benchmark_bundle, render
-from lightship.runtime.manifest import MANIFEST_NAME
-from lightship.training.checkpoint import ModelMeta, load_classifier
+from lightship.training.checkpoint import load_classifier
 
 
 def _bundle(source: Path | None, scratch: Path) -> Path:

@@ -312,7 +312,7 @@ def soak(spec: ServerSpec, process: subprocess.Popen, port: int, total: int, con
 
 def export_untrained(out: Path) -> Path:
     from lightship.export import export_bundle
-    from lightship.training.checkpoint import ModelMeta
+    from lightship.models import ModelMeta
 
     meta = ModelMeta("airbench", 10, [f"class{i}" for i in range(10)], 32, [0.5] * 3, [0.25] * 3)
     return export_bundle(meta.build().eval(), meta, out / "bundle", formats=["onnx"], verify_n=64)[0]

@@ -25,8 +25,8 @@ import torch
 from PIL import Image
 
 from lightship.export import export_bundle
+from lightship.models import ModelMeta
 from lightship.runtime import load
-from lightship.training.checkpoint import ModelMeta
 from lightship.web import build_site, make_server
 
 REPO = Path(__file__).resolve().parents[1]

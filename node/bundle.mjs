@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSIONS = [1, 2];
 const FORMATS = ['onnx', 'onnx-int8'];
 
 export class BundleError extends Error {}
@@ -22,8 +22,8 @@ async function readManifest(root) {
   } catch (error) {
     throw new BundleError(`${join(root, 'manifest.json')} is not valid JSON (${error.message})`);
   }
-  if (manifest.schema_version !== SCHEMA_VERSION) {
-    throw new BundleError(`${root}: schema_version ${manifest.schema_version}, this runner reads ${SCHEMA_VERSION}`);
+  if (!SCHEMA_VERSIONS.includes(manifest.schema_version)) {
+    throw new BundleError(`${root}: schema_version ${manifest.schema_version}, this runner reads ${SCHEMA_VERSIONS.join(', ')}`);
   }
   return manifest;
 }

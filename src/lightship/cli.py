@@ -50,13 +50,11 @@ def models_command(filter: str = "") -> int:
     Args:
         filter: Only names containing this text.
     """
-    from .models import list_models
-    from .models.registry import _REGISTRY
+    from lightship.models import describe_model, list_models
 
     for name in list_models():
         if filter in name:
-            entry = _REGISTRY.get(name)
-            print(f"{name:28s} {entry.description if entry else 'torchvision'}")
+            print(f"{name:28s} {describe_model(name)}")
     return 0
 
 

@@ -12,8 +12,7 @@ import yaml
 from PIL import Image
 from torch import nn
 
-from lightship.models import list_models, register_model
-from lightship.training.checkpoint import ModelMeta
+from lightship.models import ModelMeta, list_models, register_model
 
 MODEL = "test_channel_mean"
 CLASSES = ["blue", "green", "red"]  # sorted, as ImageFolder orders class folders

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lightship.export import export_bundle
-from lightship.training.checkpoint import ModelMeta
+from lightship.models import ModelMeta
 
 FORMATS = ["torchscript", "onnx", "onnx-int8", "openvino"]
 

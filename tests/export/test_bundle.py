@@ -9,12 +9,12 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from lightship.errors import BundleError
+from lightship.bundle.integrity import file_record, sha256_file
+from lightship.bundle.manifest import read_manifest
+from lightship.bundle.samples import ImageSet
+from lightship.errors import BundleError, MissingExtraError, require_extra
 from lightship.export import export_bundle, verify_bundle
-from lightship.export.samples import ImageSet
 from lightship.export.verify import check_artifact
-from lightship.runtime.extras import MissingExtraError, require
-from lightship.runtime.manifest import file_record, read_manifest, sha256_file
 
 from .conftest import FORMATS, make_meta
 
@@ -36,7 +36,7 @@ def test_airbench_exports_every_format_and_passes_verify(airbench_export):
 def test_manifest_describes_the_bundle(airbench_export):
     bundle, _ = airbench_export
     manifest = read_manifest(bundle)
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
     assert manifest["model"]["name"] == "airbench"
     assert manifest["labels"] == [f"class{i}" for i in range(10)]
     spec = manifest["input"]
@@ -160,7 +160,7 @@ def test_existing_bundle_is_not_overwritten(airbench_export):
 
 def test_missing_extra_names_the_pip_command():
     with pytest.raises(MissingExtraError, match=r'pip install "lightship\[openvino\]"'):
-        require("lightship_no_such_module", "openvino")
+        require_extra("lightship_no_such_module", "openvino")
 
 
 @pytest.mark.parametrize("model", ["resnet18_cifar", "mobilenet_v3_small"])

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 
 from lightship.export import export_bundle
+from lightship.models import ModelMeta
 from lightship.runtime.benchmark import benchmark_command
-from lightship.training.checkpoint import ModelMeta
 
 
 def test_benchmark_writes_table_json_and_chart(tmp_path):

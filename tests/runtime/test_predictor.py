@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,12 @@ import torch
 from PIL import Image
 
 import lightship.runtime as runtime
+from lightship.bundle.reference import load_reference
 from lightship.errors import BundleError
-from lightship.export import InferenceWrapper, export_bundle
-from lightship.export.reference import load_reference
+from lightship.export import export_bundle
 from lightship.images import decode_image
+from lightship.models import InferenceWrapper, ModelMeta
 from lightship.runtime.predict import predict_command
-from lightship.training.checkpoint import ModelMeta
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +115,14 @@ def test_predict_json_skips_unreadable_files(bundle, tmp_path, capsys):
 def test_predict_fails_when_nothing_is_readable(bundle, tmp_path):
     (tmp_path / "x.png").write_bytes(b"")
     assert predict_command(bundle, [tmp_path / "x.png"], json=True) == 1
+
+
+def test_loading_a_bundle_imports_neither_torch_nor_lightning(bundle):
+    """A deployment machine runs ONNX bundles with lightship.load: reading the bundle must not need torch."""
+    code = (
+        "import sys, lightship; p = lightship.load(sys.argv[1], runtime='onnxruntime', threads=1); "
+        "p.predict(__import__('numpy').zeros((5, 7, 3), 'uint8')); "
+        "print(sorted(m for m in ('torch', 'lightning') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

@@ -23,7 +23,7 @@ from lightship.serve import ServeSettings, create_app
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained airbench (32 px, 10 classes) exported to ONNX: the same path users take."""
     from lightship.export import export_bundle
-    from lightship.training.checkpoint import ModelMeta
+    from lightship.models import ModelMeta
 
     meta = ModelMeta("airbench", 10, [f"class{i}" for i in range(10)], 32, [0.5] * 3, [0.25] * 3)
     out, _ = export_bundle(meta.build().eval(), meta, tmp_path_factory.mktemp("serve") / "bundle",

@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from lightship.export import export_bundle
-from lightship.training.checkpoint import ModelMeta
+from lightship.models import ModelMeta
 from lightship.web import build_site
 
 from .support import LABELS, REPO, serving

@@ -1,7 +1,7 @@
 // Reading a lightship bundle in the browser: manifest.json (docs/bundle.md) and its ONNX artifact,
 // checked against the manifest's size and sha256 before use. From a URL (the site's bundle/ folder)
 // or from files the user picks.
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSIONS = [1, 2];
 const FORMATS = ['onnx', 'onnx-int8'];
 
 export class BundleError extends Error {}
@@ -18,8 +18,8 @@ function parseManifest(text, where) {
   } catch (error) {
     throw new BundleError(`${where} is not valid JSON (${error.message}); re-run lightship export`);
   }
-  if (manifest.schema_version !== SCHEMA_VERSION) {
-    throw new BundleError(`${where} has schema_version ${manifest.schema_version}; this page reads ${SCHEMA_VERSION}`);
+  if (!SCHEMA_VERSIONS.includes(manifest.schema_version)) {
+    throw new BundleError(`${where} has schema_version ${manifest.schema_version}; this page reads ${SCHEMA_VERSIONS.join(', ')}`);
   }
   const artifact = FORMATS.map((f) => manifest.artifacts?.find((a) => a.format === f)).find(Boolean);
   if (!artifact) {

@@ -23,7 +23,8 @@ from lightship.evaluation.report import (
     write_markdown,
     write_report_json,
 )
-from lightship.training.checkpoint import ModelMeta, load_classifier, resolve_checkpoint
+from lightship.models import ModelMeta
+from lightship.training.checkpoint import load_classifier, resolve_checkpoint
 from lightship.training.runfolder import resolve_data, run_folder_of
 
 #: Wrong predictions shown in the gallery, and its columns.

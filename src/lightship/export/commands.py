@@ -8,11 +8,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ..data.config import DataConfig
-from ..training.checkpoint import load_classifier, resolve_checkpoint
-from ..training.runfolder import resolve_data, run_folder_of
-from .bundle import DEFAULT_FORMATS, export_bundle
-from .verify import VerifyReport, verify_bundle
+from lightship.bundle.verification import VerifyReport
+from lightship.data.config import DataConfig
+from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
+from lightship.export.verify import verify_bundle
+from lightship.training.checkpoint import load_classifier, resolve_checkpoint
+from lightship.training.runfolder import resolve_data, run_folder_of
 
 
 def _fmt(value: float | None, spec: str) -> str:

@@ -11,71 +11,32 @@ batches (non-square, tiny) so a graph frozen to the example's shape cannot pass.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..data.config import DataConfig
-from ..runtime.backends import Backend, open_backend, resolve_threads
-from ..runtime.manifest import check_files, read_manifest
-from .reference import load_reference
-from .samples import SAMPLES_NAME, ImageSet, data_images, load_samples
-from .wrapper import InferenceWrapper
+from lightship.bundle.integrity import check_files
+from lightship.bundle.manifest import read_manifest
+from lightship.bundle.reference import load_reference
+from lightship.bundle.samples import SAMPLES_NAME, ImageSet, data_images, load_samples
+from lightship.bundle.verification import ArtifactCheck, VerifyReport
+from lightship.data.config import DataConfig
+from lightship.models import InferenceWrapper
+from lightship.runtime.backends import Backend, open_backend, resolve_threads
 
 FP32_MIN_AGREEMENT = 0.999
 FP32_MAX_PROB_DIFF = 1e-4
 INT8_MAX_ACCURACY_DROP = 1.0  # percentage points
 TIE_TOLERANCE = 1e-6
+THRESHOLDS = {
+    "fp32_min_top1_agreement": FP32_MIN_AGREEMENT,
+    "fp32_max_abs_prob_diff": FP32_MAX_PROB_DIFF,
+    "int8_max_accuracy_drop_points": INT8_MAX_ACCURACY_DROP,
+    "tie_tolerance": TIE_TOLERANCE,
+}
 BATCH_SIZE = 64
-
-
-@dataclass
-class ArtifactCheck:
-    """Verification of one artifact. ``passed`` is None when nothing could be gated (int8 without labels)."""
-
-    format: str
-    runtime: str
-    precision: str
-    top1_agreement: float
-    max_abs_prob_diff: float
-    accuracy: float | None
-    latency_ms: float
-    """Mean milliseconds per image at batch size 64."""
-    passed: bool | None
-    failures: list[str] = field(default_factory=list)
-
-
-@dataclass
-class VerifyReport:
-    data: str
-    n: int
-    threads: int
-    reference_accuracy: float | None
-    checks: list[ArtifactCheck]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed is not False for check in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        thresholds = {
-            "fp32_min_top1_agreement": FP32_MIN_AGREEMENT,
-            "fp32_max_abs_prob_diff": FP32_MAX_PROB_DIFF,
-            "int8_max_accuracy_drop_points": INT8_MAX_ACCURACY_DROP,
-            "tie_tolerance": TIE_TOLERANCE,
-        }
-        return {
-            "data": self.data,
-            "n": self.n,
-            "threads": self.threads,
-            "passed": self.passed,
-            "reference_accuracy": self.reference_accuracy,
-            "thresholds": thresholds,
-            "artifacts": [asdict(c) for c in self.checks],
-        }
 
 
 def _batches(images: np.ndarray) -> list[np.ndarray]:
@@ -177,5 +138,5 @@ def verify_bundle(
         backend = open_backend(artifact["runtime"], root / artifact["file"], threads)
         checks.append(check_artifact(artifact, backend, images, reference, odd))
     return VerifyReport(
-        images.source, len(images.images), threads, _accuracy(reference, images.labels), checks
+        images.source, len(images.images), threads, _accuracy(reference, images.labels), checks, THRESHOLDS
     )

@@ -1,21 +1,28 @@
-"""Model registry (by name, timm-style) and the pixels-in :class:`Classifier` every artifact is made of."""
+"""Model registry (by name, timm-style), the pixels-in :class:`Classifier` every artifact is made of, its
+:class:`ModelMeta` (how to rebuild it) and the :class:`InferenceWrapper` every artifact is exported from."""
 
-from . import airbench, resnet_cifar  # noqa: F401  (registers the models)
-from .classifier import Classifier, Preprocess, resize_to
-from .registry import (
+from lightship.models import airbench, resnet_cifar  # noqa: F401  (registers the models)
+from lightship.models.classifier import Classifier, Preprocess, resize_to
+from lightship.models.meta import ModelMeta
+from lightship.models.registry import (
     UnknownModelError,
     create_model,
     default_image_size,
+    describe_model,
     list_models,
     register_model,
 )
+from lightship.models.wrapper import InferenceWrapper
 
 __all__ = [
     "Classifier",
+    "InferenceWrapper",
+    "ModelMeta",
     "Preprocess",
     "UnknownModelError",
     "create_model",
     "default_image_size",
+    "describe_model",
     "list_models",
     "register_model",
     "resize_to",

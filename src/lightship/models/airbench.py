@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .registry import register_model
+from lightship.models.registry import register_model
 
 
 class _BatchNorm(nn.BatchNorm2d):

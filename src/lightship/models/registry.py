@@ -15,7 +15,7 @@ import torch
 import torchvision
 from torch import nn
 
-from ..errors import LightshipError
+from lightship.errors import LightshipError
 
 ModelFactory = Callable[..., nn.Module]
 
@@ -55,6 +55,11 @@ def torchvision_model_names() -> list[str]:
 def list_models() -> list[str]:
     """Every model name :func:`create_model` accepts: lightship's own first, then torchvision's."""
     return sorted(_REGISTRY) + [n for n in torchvision_model_names() if n not in _REGISTRY]
+
+
+def describe_model(name: str) -> str:
+    """One line about model ``name``: its registered description, or where it comes from."""
+    return _REGISTRY[name].description if name in _REGISTRY else "torchvision"
 
 
 def default_image_size(name: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torchvision
 from torch import nn
 
-from .registry import register_model
+from lightship.models.registry import register_model
 
 
 @register_model("resnet18_cifar", 32, "torchvision ResNet-18 with a 3x3 stride-1 stem for small images")

@@ -19,10 +19,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..data.config import DataConfig
-from ..files import save_figure, write_json
-from .backends import resolve_threads
-from .manifest import check_files, read_manifest
+from lightship.bundle.integrity import check_files
+from lightship.bundle.manifest import read_manifest
+from lightship.data.config import DataConfig
+from lightship.files import save_figure, write_json
+from lightship.runtime.backends import resolve_threads
 
 EAGER = "eager"
 
@@ -46,8 +47,8 @@ def _runner(bundle: Path, name: str, threads: int) -> Any:
     if name == EAGER:
         import torch
 
-        from ..export.reference import load_reference
-        from ..export.wrapper import InferenceWrapper
+        from lightship.bundle.reference import load_reference
+        from lightship.models import InferenceWrapper
 
         torch.set_num_threads(threads)
         manifest = read_manifest(bundle)
@@ -58,7 +59,7 @@ def _runner(bundle: Path, name: str, threads: int) -> Any:
                 return wrapper(torch.from_numpy(batch))[0].numpy()
 
         return eager
-    from .predictor import load
+    from lightship.runtime.predictor import load
 
     return load(bundle, format=name, threads=threads).run
 
@@ -140,7 +141,7 @@ def benchmark_bundle(
     include_eager: bool = True,
 ) -> tuple[list[RuntimeResult], str]:
     """Measure the eager reference and every artifact of ``bundle``; returns results and the data source."""
-    from ..export.samples import SAMPLES_NAME, data_images, load_samples
+    from lightship.bundle.samples import SAMPLES_NAME, data_images, load_samples
 
     root = Path(bundle)
     manifest = read_manifest(root)

@@ -15,15 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BundleError
-from ..images import ImageInput, decode_image
-from .backends import RUNTIMES, Backend, open_backend, resolve_threads
-from .extras import MissingExtraError
-from .manifest import check_files, find_artifact, read_manifest
-
-#: ``runtime="auto"`` takes the first of these formats the bundle has, that passed verification and
-#: whose runtime is installed: fp32 before int8, ONNX Runtime first (fastest to load and run on CPU).
-AUTO_ORDER = ("onnx", "openvino", "torchscript", "onnx-int8")
+from lightship.bundle.integrity import check_files
+from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
+from lightship.errors import BundleError, MissingExtraError
+from lightship.images import ImageInput, decode_image
+from lightship.runtime.backends import RUNTIMES, Backend, open_backend, resolve_threads
 
 
 @dataclass
@@ -44,10 +40,11 @@ class Prediction:
 
 
 def _candidates(manifest: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
+    """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
+    passed verification and whose runtime is installed; a named runtime, the first in that runtime."""
     if runtime != "auto" and runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
-    by_format = {a["format"]: a for a in manifest["artifacts"]}
-    ordered = [by_format[f] for f in AUTO_ORDER if f in by_format]
+    ordered = preferred_artifacts(manifest)
     if runtime != "auto":
         return [a for a in ordered if a["runtime"] == runtime]
     return [a for a in ordered if a.get("verification", {}).get("passed") is not False]

@@ -1,6 +1,6 @@
 """Training: typed config, LightningModule, callbacks, and :func:`train` that writes the run folder."""
 
-from .checkpoint import ModelMeta, load_classifier
+from .checkpoint import load_classifier
 from .config import ModelConfig, OptimConfig, TrainConfig
 from .module import ClassifierModule
 from .run import RunResult, train
@@ -8,7 +8,6 @@ from .run import RunResult, train
 __all__ = [
     "ClassifierModule",
     "ModelConfig",
-    "ModelMeta",
     "OptimConfig",
     "RunResult",
     "TrainConfig",

@@ -1,41 +1,19 @@
 """Reading checkpoints back: the training side's half of the run-folder contract.
 
 A lightship checkpoint is a Lightning checkpoint whose ``hyper_parameters["lightship"]`` holds a
-:class:`ModelMeta` as plain types, so it loads with ``torch.load(weights_only=True)`` and rebuilds the
+:class:`~lightship.models.ModelMeta` as plain types, so it loads with ``torch.load(weights_only=True)`` and rebuilds the
 exact :class:`~lightship.models.Classifier` without the training code or the data.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import CheckpointError
-from ..models import Classifier, create_model
-
-
-@dataclass
-class ModelMeta:
-    """Everything needed to rebuild a trained classifier and label its outputs."""
-
-    model: str
-    num_classes: int
-    class_names: list[str]
-    image_size: int
-    mean: list[float]
-    std: list[float]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def build(self) -> Classifier:
-        """A fresh, untrained classifier of this architecture."""
-        net = create_model(self.model, self.num_classes, **self.model_kwargs)
-        return Classifier(net, self.image_size, self.mean, self.std)
+from lightship.errors import CheckpointError
+from lightship.models import Classifier, ModelMeta
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

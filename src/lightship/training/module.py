@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
-from .checkpoint import ModelMeta
+from lightship.models import ModelMeta
+
 from .config import OptimConfig
 from .muon import MuonSGD
 from .tta import tta_logits

@@ -29,9 +29,10 @@ from ..data import ImageDataModule
 from ..errors import CheckpointError, LightshipError
 from ..evaluation.curves import plot_curves
 from ..files import write_json, write_text
+from ..models import ModelMeta
 from ..models.registry import load_pretrained
 from .callbacks import ImagesPerSecond, Lookahead
-from .checkpoint import ModelMeta, checkpoint_meta, read_checkpoint
+from .checkpoint import checkpoint_meta, read_checkpoint
 from .checkpoint_io import AtomicCheckpointIO
 from .config import TrainConfig
 from .loggers import AppendingCSVLogger

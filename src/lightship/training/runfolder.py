@@ -14,7 +14,7 @@ import yaml
 
 from ..data.config import AugmentConfig, DataConfig
 from ..errors import DataError
-from .checkpoint import ModelMeta
+from ..models import ModelMeta
 
 
 def run_folder_of(checkpoint: Path) -> Path | None:

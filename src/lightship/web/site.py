@@ -8,15 +8,17 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import BundleError, LightshipError
-from ..files import publish_dir, staging_dir, write_json, write_text
-from ..runtime.manifest import MANIFEST_NAME, check_files, read_manifest
+from lightship.bundle.integrity import MANIFEST_NAME, check_files
+from lightship.bundle.manifest import preferred_artifacts, read_manifest
+from lightship.errors import BundleError, LightshipError
+from lightship.files import publish_dir, staging_dir, write_json, write_text
 
 #: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
-#: ONNX formats the page can run, preferred first (the same choice as web/src/bundle.js).
-WEB_FORMATS = ("onnx", "onnx-int8")
+#: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
+#: preference, the same choice web/src/bundle-core.js makes.
+WEB_RUNTIME = "onnxruntime"
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -41,12 +43,10 @@ def web_dist() -> Path:
 
 
 def _web_artifact(bundle: Path) -> dict:
-    manifest = read_manifest(bundle)
-    for fmt in WEB_FORMATS:
-        for artifact in manifest["artifacts"]:
-            if artifact["format"] == fmt:
-                check_files(bundle, artifact["files"])
-                return artifact
+    for artifact in preferred_artifacts(read_manifest(bundle)):
+        if artifact["runtime"] == WEB_RUNTIME:
+            check_files(bundle, artifact["files"])
+            return artifact
     raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..wrapper import InferenceWrapper
+from lightship.models import InferenceWrapper
 
 #: Format name -> module; the order is the default preference of ``runtime="auto"``.
 FORMAT_MODULES = {

@@ -8,14 +8,15 @@ frontend maps the antialiased resize exactly. Tensor names are set to the bundle
 
 from __future__ import annotations
 
-from ...runtime.extras import require
+from lightship.errors import require_extra
+
 from . import Artifact, ArtifactFormat, ExportContext
 
 FORMAT = ArtifactFormat("openvino", "openvino", "fp32", "openvino")
 
 
 def export(ctx: ExportContext) -> Artifact:
-    ov = require("openvino", "openvino")
+    ov = require_extra("openvino", "openvino")
     model = ov.convert_model(ctx.wrapper, example_input=ctx.example, input=[ov.PartialShape([-1, -1, -1, 3])])
     model.inputs[0].get_tensor().set_names({"images"})
     for output, name in zip(model.outputs, ("probs", "logits"), strict=True):

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..extras import require
+from lightship.errors import require_extra
 
 
 class OpenVinoBackend:
     def __init__(self, path: Path, threads: int) -> None:
-        ov = require("openvino", "openvino")
+        ov = require_extra("openvino", "openvino")
         # f32 precision: on CPUs with AMX/AVX512-BF16 OpenVINO otherwise computes in bf16 (~1e-2 error).
         config = {
             "INFERENCE_NUM_THREADS": threads,

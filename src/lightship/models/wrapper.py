@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..models import Classifier
+from lightship.models.classifier import Classifier
 
 
 class InferenceWrapper(nn.Module):

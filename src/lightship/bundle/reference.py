@@ -10,14 +10,15 @@ from pathlib import Path
 
 import torch
 
-from ..errors import BundleError
-from ..files import replacing
-from ..models import Classifier
+from lightship.errors import BundleError
+from lightship.files import replacing
+from lightship.models import Classifier, ModelMeta
 
 REFERENCE_NAME = "reference.pt"
 
 
-def save_reference(classifier: Classifier, meta: object, path: Path) -> None:
+def save_reference(classifier: Classifier, meta: ModelMeta, path: Path) -> None:
+    """The classifier's weights (on the CPU) and its ModelMeta, written atomically to ``path``."""
     state = {k: v.detach().cpu() for k, v in classifier.state_dict().items()}
     with replacing(path) as handle:
         torch.save({"meta": meta.to_dict(), "state_dict": state}, handle)
@@ -25,8 +26,6 @@ def save_reference(classifier: Classifier, meta: object, path: Path) -> None:
 
 def load_reference(path: Path) -> Classifier:
     """The eager classifier (eval, CPU) stored at ``path``."""
-    from ..training.checkpoint import ModelMeta
-
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         model = ModelMeta(**payload["meta"]).build()

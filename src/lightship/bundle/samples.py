@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.config import DataConfig
-from ..files import save_arrays
-from ..models import resize_to
+from lightship.data.config import DataConfig
+from lightship.data.prepare import load_split
+from lightship.files import save_arrays
+from lightship.models import resize_to
 
 SAMPLES_NAME = "samples.npz"
 
@@ -47,8 +48,6 @@ def synthetic_images(n: int, size: int, seed: int = 0) -> ImageSet:
 
 def data_images(config: DataConfig, split: str, n: int) -> ImageSet:
     """The first ``n`` images of ``split`` from the user's data (via lightship.data)."""
-    from ..data import load_split
-
     labelled = load_split(config, split)
     images = labelled.images[:n].numpy()
     labels = labelled.labels[:n].numpy().astype(np.int64)
@@ -57,10 +56,12 @@ def data_images(config: DataConfig, split: str, n: int) -> ImageSet:
 
 
 def select_images(config: DataConfig | None, split: str, n: int, size: int, seed: int) -> ImageSet:
+    """``n`` images of the user's ``split`` when there is data, else seeded synthetic ones."""
     return synthetic_images(n, size, seed) if config is None else data_images(config, split, n)
 
 
 def save_samples(images: ImageSet, path: Path) -> None:
+    """``images`` as ``samples.npz``: "images", "source" and "labels" when known."""
     arrays = {"images": images.images, "source": np.array(images.source)}
     if images.labels is not None:
         arrays["labels"] = images.labels
@@ -68,6 +69,7 @@ def save_samples(images: ImageSet, path: Path) -> None:
 
 
 def load_samples(path: Path) -> ImageSet:
+    """The image set stored by :func:`save_samples` (no pickles: ``allow_pickle=False``)."""
     with np.load(path, allow_pickle=False) as data:
         labels = data["labels"] if "labels" in data.files else None
         return ImageSet(data["images"], labels, f"bundle samples: {data['source'].item()}")
