@@ -16,6 +16,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from rich.console import Console
 
@@ -117,17 +118,12 @@ def train_command(argv: Sequence[str]) -> int:
     """``lightship train``: parse, train, print where everything is."""
     from lightning.pytorch.utilities import rank_zero_only
 
-    from .training import train
+    from lightship.training import RunFolder, train
 
     argv = list(argv)
     if "--resume" in argv:  # the run's own config first, so later flags override it
-        run_dir = Path(argv[argv.index("--resume") + 1])
-        saved = run_dir / "config.yaml"
-        if not saved.is_file():
-            raise LightshipError(
-                f"cannot resume {run_dir}: no config.yaml there; is it a lightship run folder?"
-            )
-        argv = ["--config", str(saved), *argv]
+        run = RunFolder(Path(argv[argv.index("--resume") + 1]))
+        argv = ["--config", yaml.safe_dump(run.read_config(), sort_keys=False), *argv]
     parser = _train_parser()
     cfg = parser.parse_args(argv)
     result = train(_config_from_namespace(cfg), resume=cfg.resume)

@@ -102,3 +102,20 @@ def test_command_line_arguments(colour_run: Path, tmp_path: Path, monkeypatch: p
     assert cli.main(["evaluate", str(colour_run), "--tta", "1", "--out", str(out)]) == 0
     assert json.loads((out / "report.json").read_text())["tta"] == 1
     assert cli.main(["evaluate", str(colour_run), "--tta", "3", "--out", str(out)]) == 2
+
+
+def test_the_checkpoint_is_resolved_and_read_once(colour_run: Path, tmp_path: Path, monkeypatch) -> None:
+    from lightship.evaluation import evaluate_command
+    from lightship.training import checkpoint
+
+    calls = {"resolve": 0, "read": 0}
+    for name, key in (("resolve_checkpoint", "resolve"), ("read_checkpoint", "read")):
+        real = getattr(checkpoint, name)
+
+        def counting(*args, real=real, key=key):
+            calls[key] += 1
+            return real(*args)
+
+        monkeypatch.setattr(checkpoint, name, counting)
+    assert evaluate_command(colour_run, out=tmp_path / "r") == 0
+    assert calls == {"resolve": 1, "read": 1}

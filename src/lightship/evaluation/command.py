@@ -24,8 +24,7 @@ from lightship.evaluation.report import (
     write_report_json,
 )
 from lightship.models import ModelMeta
-from lightship.training.checkpoint import load_classifier, resolve_checkpoint
-from lightship.training.runfolder import resolve_data, run_folder_of
+from lightship.training.checkpoint import TrainedModel, load_trained
 
 #: Wrong predictions shown in the gallery, and its columns.
 GALLERY_SIZE = 16
@@ -34,8 +33,8 @@ GALLERY_COLUMNS = 8
 CAPTION_CHARS = 18
 
 
-def default_report_dir(checkpoint: Path, split: str) -> Path:
-    return (run_folder_of(checkpoint) or checkpoint.parent) / f"report-{split}"
+def default_report_dir(trained: TrainedModel, split: str) -> Path:
+    return trained.home / f"report-{split}"
 
 
 def _check_classes(split: LabeledImages, meta: ModelMeta, config: DataConfig) -> None:
@@ -74,7 +73,7 @@ def _plot_mistakes(logits: torch.Tensor, split: LabeledImages, class_names: list
 
 
 def evaluate(
-    run_or_ckpt: Path,
+    run_or_ckpt: str | Path | TrainedModel,
     data: DataConfig | None = None,
     split: str = "test",
     tta: int = 0,
@@ -83,13 +82,14 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score a checkpoint on a split and write ``report.json``, ``report.md`` and three PNGs into ``out``.
 
+    ``run_or_ckpt`` is a run folder, a ``.ckpt`` file or a model already loaded with ``load_trained``.
     ``out`` defaults to ``report-<split>`` in the run folder (or beside a loose checkpoint), so reports
     stay with the model they describe. Returns the report as written to ``report.json``.
     """
-    checkpoint = resolve_checkpoint(run_or_ckpt)
-    out = Path(out) if out is not None else default_report_dir(checkpoint, split)
-    model, meta = load_classifier(checkpoint)
-    config = resolve_data(checkpoint, data, meta)
+    trained = run_or_ckpt if isinstance(run_or_ckpt, TrainedModel) else load_trained(run_or_ckpt)
+    model, meta = trained.classifier, trained.meta
+    out = Path(out) if out is not None else default_report_dir(trained, split)
+    config = trained.require_data_config(data)
     images = load_split(config, split)
     _check_classes(images, meta, config)
     logits = predict_logits(model, images.images, tta=tta, batch_size=batch_size)
@@ -102,7 +102,7 @@ def evaluate(
     report = report_dict(
         metrics,
         meta.class_names,
-        checkpoint=str(checkpoint),
+        checkpoint=str(trained.checkpoint),
         split=split,
         tta=tta,
         num_images=len(images.labels),
@@ -138,9 +138,9 @@ def evaluate_command(
     Returns:
         0 when the report was written.
     """
-    checkpoint = resolve_checkpoint(run)
-    out = out if out is not None else default_report_dir(checkpoint, split)
-    report = evaluate(checkpoint, data=data, split=split, tta=tta, out=out, batch_size=batch_size)
+    trained = load_trained(run)
+    out = out if out is not None else default_report_dir(trained, split)
+    report = evaluate(trained, data=data, split=split, tta=tta, out=out, batch_size=batch_size)
     top5 = "n/a" if report["top5"] is None else f"{100 * report['top5']:.2f}%"
     Console().print(
         f"[bold green]done[/] {report['num_images']} {split} images: top-1 {100 * report['top1']:.2f}%, "

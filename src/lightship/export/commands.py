@@ -12,8 +12,7 @@ from lightship.bundle.verification import VerifyReport
 from lightship.data.config import DataConfig
 from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
 from lightship.export.verify import verify_bundle
-from lightship.training.checkpoint import load_classifier, resolve_checkpoint
-from lightship.training.runfolder import resolve_data, run_folder_of
+from lightship.training.checkpoint import load_trained
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -74,19 +73,15 @@ def export_command(
         0 when every artifact passed verification (or verify was off), 1 otherwise.
     """
     console = Console()
-    classifier, meta = load_classifier(checkpoint)
-    ckpt_file = resolve_checkpoint(checkpoint)
-    run = run_folder_of(ckpt_file)
-    if run is not None or data is not None:
-        data = resolve_data(ckpt_file, data, meta)
-    out = out or (run or ckpt_file.parent) / "bundle"
+    trained = load_trained(checkpoint)
+    out = out or trained.home / "bundle"
     names = [name.strip() for name in formats.split(",") if name.strip()]
     bundle, report = export_bundle(
-        classifier,
-        meta,
+        trained.classifier,
+        trained.meta,
         out,
         names,
-        data=data,
+        data=trained.data_config(data),
         calibration_size=calibration_size,
         verify=verify,
         verify_n=n,

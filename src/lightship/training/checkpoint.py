@@ -1,27 +1,78 @@
 """Reading checkpoints back: the training side's half of the run-folder contract.
 
 A lightship checkpoint is a Lightning checkpoint whose ``hyper_parameters["lightship"]`` holds a
-:class:`~lightship.models.ModelMeta` as plain types, so it loads with ``torch.load(weights_only=True)`` and rebuilds the
-exact :class:`~lightship.models.Classifier` without the training code or the data.
+:class:`~lightship.models.ModelMeta` as plain types, so it loads with ``torch.load(weights_only=True)`` and
+rebuilds the exact :class:`~lightship.models.Classifier` without the training code or the data.
+A command resolves and reads its checkpoint once (:func:`load_trained`) and passes the result along.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from lightship.errors import CheckpointError
+from lightship.data.config import DataConfig
+from lightship.errors import CheckpointError, DataError
 from lightship.models import Classifier, ModelMeta
+from lightship.training.runfolder import RunFolder
+
+
+@dataclass
+class TrainedModel:
+    """A checkpoint resolved and read once: its file, the run folder it belongs to (if any), the rebuilt
+    classifier (eval mode, CPU) and its ModelMeta."""
+
+    checkpoint: Path
+    run: RunFolder | None
+    classifier: Classifier
+    meta: ModelMeta
+
+    @property
+    def home(self) -> Path:
+        """Where outputs about this model go by default: its run folder, else the checkpoint's folder."""
+        return self.run.root if self.run is not None else self.checkpoint.parent
+
+    def data_config(self, overrides: DataConfig | None = None) -> DataConfig | None:
+        """The data the model was trained on (the run's config), with every field ``overrides`` sets replaced.
+
+        "Sets" means differs from the DataConfig default, which is what ``--data.root PATH`` on the command
+        line produces: the run's source, sizes and seed stay, only the root changes. ``image_size`` is always
+        the model's, so images are decoded and resized exactly as in training. None when the checkpoint is
+        outside a run folder and no ``overrides`` are given: the data is unknown.
+        """
+        if self.run is None and overrides is None:
+            return None
+        base = self.run.data_config() if self.run is not None else DataConfig()
+        if overrides is not None:
+            defaults = DataConfig()
+            changed = {
+                f.name: getattr(overrides, f.name)
+                for f in fields(DataConfig)
+                if getattr(overrides, f.name) != getattr(defaults, f.name)
+            }
+            base = replace(base, **changed)
+        return replace(base, image_size=self.meta.image_size)
+
+    def require_data_config(self, overrides: DataConfig | None = None) -> DataConfig:
+        """:meth:`data_config`, or a DataError saying how to name the data when it is unknown."""
+        config = self.data_config(overrides)
+        if config is None:
+            raise DataError(
+                f"{self.checkpoint} is not inside a run folder with a config.yaml, so the data it was trained "
+                "on is unknown; pass it with --data.source/--data.root."
+            )
+        return config
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
     """A run folder means its best checkpoint (else last); a file is taken as it is."""
     path = Path(path)
     if path.is_dir():
-        for name in ("best.ckpt", "last.ckpt"):
-            candidate = path / "checkpoints" / name
+        run = RunFolder(path)
+        for candidate in (run.best, run.last):
             if candidate.is_file():
                 return candidate
         raise CheckpointError(
@@ -33,14 +84,13 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return path
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """``torch.load(weights_only=True)`` with errors that name the file and say what to do."""
-    path = resolve_checkpoint(path)
+def read_checkpoint(file: Path) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` of a checkpoint file, with errors that name it and say what to do."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, zipfile errors...
         raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]}). It may be cut short "
+            f"{file} is not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]}). It may be cut short "
             "by a killed run or a full disk; use the previous checkpoint (checkpoints/last.ckpt or best.ckpt)."
         ) from exc
 
@@ -49,13 +99,11 @@ def checkpoint_meta(ckpt: dict[str, Any], path: str | Path) -> ModelMeta:
     try:
         return ModelMeta(**ckpt["hyper_parameters"]["lightship"])
     except (KeyError, TypeError) as exc:
-        raise CheckpointError(
-            f"{path} was not written by lightship train (no model description inside)"
-        ) from exc
+        raise CheckpointError(f"{path} was not written by lightship train (no model description inside)") from exc
 
 
-def load_classifier(path: str | Path) -> tuple[Classifier, ModelMeta]:
-    """Rebuild the trained classifier (eval mode, CPU) and its metadata from a run folder or ``.ckpt``."""
+def load_trained(path: str | Path) -> TrainedModel:
+    """Resolve ``path`` (a run folder or ``.ckpt``) once, read it once, and rebuild the trained classifier."""
     file = resolve_checkpoint(path)
     ckpt = read_checkpoint(file)
     meta = checkpoint_meta(ckpt, file)
@@ -66,4 +114,10 @@ def load_classifier(path: str | Path) -> tuple[Classifier, ModelMeta]:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"{file}: weights do not fit model {meta.model!r}: {str(exc)[:300]}") from exc
-    return model.eval(), meta
+    return TrainedModel(file, RunFolder.of_checkpoint(file), model.eval(), meta)
+
+
+def load_classifier(path: str | Path) -> tuple[Classifier, ModelMeta]:
+    """Rebuild the trained classifier (eval mode, CPU) and its metadata from a run folder or ``.ckpt``."""
+    trained = load_trained(path)
+    return trained.classifier, trained.meta

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..data.config import DataConfig
+from lightship.data.config import DataConfig
 
 
 @dataclass

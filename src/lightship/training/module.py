@@ -12,10 +12,9 @@ from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from lightship.models import ModelMeta
-
-from .config import OptimConfig
-from .muon import MuonSGD
-from .tta import tta_logits
+from lightship.training.config import OptimConfig
+from lightship.training.muon import MuonSGD
+from lightship.training.tta import tta_logits
 
 _NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
 

@@ -1,45 +1,32 @@
-"""``lightship.train``: one call from a config to a run folder (contract 1 between training and the rest).
-
-RUN_DIR/
-  config.yaml               the resolved configuration (``lightship train --config RUN_DIR/config.yaml``)
-  checkpoints/last.ckpt     written atomically at the end of every epoch (resume point)
-  checkpoints/best.ckpt     best validation accuracy so far (what export/evaluate use)
-  metrics.csv, tensorboard/ per-step and per-epoch metrics
-  summary.json              final figures: test_acc, val_acc, images/s, class names, ...
-"""
+"""``lightship.train``: one call from a config to a run folder (contract 1 between training and the rest;
+its layout is :mod:`lightship.training.runfolder`'s)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-import yaml
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from .. import __version__
-from ..data import ImageDataModule
-from ..errors import CheckpointError, LightshipError
-from ..evaluation.curves import plot_curves
-from ..files import write_json, write_text
-from ..models import ModelMeta
-from ..models.registry import load_pretrained
-from .callbacks import ImagesPerSecond, Lookahead
-from .checkpoint import checkpoint_meta, read_checkpoint
-from .checkpoint_io import AtomicCheckpointIO
-from .config import TrainConfig
-from .loggers import AppendingCSVLogger
-from .module import ClassifierModule
-
-CONFIG_FILE = "config.yaml"
-SUMMARY_FILE = "summary.json"
+from lightship import __version__
+from lightship.data.module import ImageDataModule
+from lightship.errors import CheckpointError, LightshipError
+from lightship.models import ModelMeta
+from lightship.models.registry import load_pretrained
+from lightship.training.callbacks import ImagesPerSecond, Lookahead
+from lightship.training.checkpoint import checkpoint_meta, read_checkpoint
+from lightship.training.checkpoint_io import AtomicCheckpointIO
+from lightship.training.config import TrainConfig
+from lightship.training.loggers import AppendingCSVLogger
+from lightship.training.module import ClassifierModule
+from lightship.training.runfolder import BEST, TENSORBOARD_DIR, RunFolder
 
 
 @dataclass
@@ -48,26 +35,6 @@ class RunResult:
 
     run_dir: Path
     summary: dict[str, Any]
-
-
-def default_run_dir(config: TrainConfig) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{config.data.source}-{config.model.name}-{stamp}"
-
-
-def config_to_dict(config: TrainConfig) -> dict[str, Any]:
-    """Plain YAML-safe types (paths as strings)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Path):
-            return str(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value
-
-    return plain(asdict(config))
 
 
 def _check_resume_compatible(ckpt_path: Path, meta: ModelMeta) -> None:
@@ -114,9 +81,8 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     """
     started = time.perf_counter()
     L.seed_everything(config.seed, workers=True, verbose=False)
-    run_dir = Path(resume) if resume else Path(config.out or default_run_dir(config))
-    ckpt_dir = run_dir / "checkpoints"
-    last_ckpt = ckpt_dir / "last.ckpt"
+    run = RunFolder(Path(resume)) if resume else RunFolder.new(config)
+    last_ckpt = run.last
     if resume and not last_ckpt.is_file():
         raise CheckpointError(
             f"cannot resume: {last_ckpt} does not exist (the run stopped before its first epoch "
@@ -127,16 +93,15 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     if resume:
         _check_resume_compatible(last_ckpt, meta)
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text(run_dir / CONFIG_FILE, yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    run.write_config(config)
 
     speed = ImagesPerSecond()
     has_val = datamodule.has_val
     all_callbacks: list[L.Callback] = [
         *callbacks,
         ModelCheckpoint(
-            dirpath=ckpt_dir,
-            filename="best",
+            dirpath=run.checkpoints,
+            filename=BEST,
             monitor="val/acc" if has_val else None,
             mode="max",
             save_last=True,
@@ -158,11 +123,11 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         all_callbacks.append(Lookahead(config.optim.lookahead_every))
     try:
         trainer = L.Trainer(
-            default_root_dir=run_dir,
+            default_root_dir=run.root,
             callbacks=all_callbacks,
             logger=[
-                AppendingCSVLogger(str(run_dir)),
-                TensorBoardLogger(run_dir, name="tensorboard", version=""),
+                AppendingCSVLogger(str(run.root)),
+                TensorBoardLogger(run.root, name=TENSORBOARD_DIR, version=""),
             ],
             plugins=[AtomicCheckpointIO()],
             **trainer_kwargs,
@@ -203,13 +168,12 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
         "data_mode": datamodule.mode,
         "skipped_files": [str(b.path) for b in datamodule.bad_files],
         "interrupted": trainer.interrupted,
-        "checkpoints": {"best": str(ckpt_dir / "best.ckpt"), "last": str(last_ckpt)},
+        "checkpoints": {"best": str(run.best), "last": str(run.last)},
     }
     if trainer.is_global_zero:
-        if (run_dir / "metrics.csv").is_file():
-            plot_curves(run_dir / "metrics.csv", run_dir / "curves.png")
-        write_json(run_dir / SUMMARY_FILE, summary)
-    return RunResult(run_dir=run_dir, summary=summary)
+        run.plot_curves()
+        run.write_summary(summary)
+    return RunResult(run_dir=run.root, summary=summary)
 
 
 def _epochs_trained(trainer: L.Trainer) -> float:

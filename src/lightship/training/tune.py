@@ -13,10 +13,10 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.tuner import Tuner
 
-from ..errors import LightshipError
-from ..files import save_figure, write_json
-from .config import TrainConfig
-from .run import prepare
+from lightship.errors import LightshipError
+from lightship.files import save_figure, write_json
+from lightship.training.config import TrainConfig
+from lightship.training.run import prepare
 
 
 def _trainer(config: TrainConfig, out: Path, steps: int, steps_per_epoch: int) -> L.Trainer:

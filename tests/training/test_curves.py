@@ -6,8 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from lightship.evaluation import plot_curves
-from lightship.evaluation.curves import read_epoch_metrics
+from lightship.training.curves import plot_curves, read_epoch_metrics
 
 CSV = """epoch,lr-SGD,step,train/acc,train/loss_epoch,train/loss_step,val/acc,val/loss
 0,0.1,0,,,2.30,,

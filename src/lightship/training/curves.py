@@ -1,4 +1,5 @@
-"""Training curves from a run's ``metrics.csv`` (Lightning's CSVLogger): loss and accuracy per epoch.
+"""``curves.png`` of a run folder from its ``metrics.csv`` (Lightning's CSVLogger): loss, accuracy and
+learning rate per epoch.
 
 The CSV mixes per-step and per-epoch rows with blank cells; only per-epoch values are drawn (the last
 value logged in each epoch), so train and val line up on the same x axis whatever the logging interval.
@@ -40,7 +41,7 @@ def read_epoch_metrics(metrics_csv: Path) -> dict[str, dict[int, float]]:
 def plot_curves(metrics_csv: Path, out_png: Path) -> None:
     """Draw loss, accuracy and (when logged) learning rate per epoch, train and val, into ``out_png``.
 
-    Meant to run at the end of every ``lightship train`` so each run folder has ``curves.png``; a run
+    Runs at the end of every ``lightship train`` so each run folder has ``curves.png``; a run
     stopped before its first epoch still gets a picture saying there is nothing yet instead of no file.
     """
     series = read_epoch_metrics(Path(metrics_csv))
