@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from lightship.data import DataConfig, ImageDataModule
-from lightship.data.shards import write_shards
+from lightship.data.shard_writer import write_shards
 
 
 def epoch_rate(config: DataConfig) -> dict:

@@ -20,8 +20,8 @@ import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from rich.console import Console
 
-from .errors import LightshipError
-from .images import ImageDecodeError
+from lightship.errors import LightshipError
+from lightship.images import ImageDecodeError
 
 err_console = Console(stderr=True)
 
@@ -35,8 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "benchmark": ("lightship.runtime.benchmark", "benchmark_command"),
     "serve": ("lightship.serve", "serve_command"),
     "web": ("lightship.web", "web_command"),
-    "data inspect": ("lightship.data.inspect", "inspect_command"),
-    "data shard": ("lightship.data.shards", "shard_command"),
+    "data inspect": ("lightship.evaluation.inspect", "inspect_command"),
+    "data shard": ("lightship.data.shard_writer", "shard_command"),
 }
 #: First words of two-word commands ("data inspect").
 _GROUPS = {name.split()[0] for name in COMMANDS if " " in name}
@@ -62,8 +62,8 @@ def models_command(filter: str = "") -> int:
 def _train_parser() -> ArgumentParser:
     from lightning import Trainer
 
-    from .data.config import DataConfig
-    from .training.config import ModelConfig, OptimConfig, TrainConfig
+    from lightship.data.config import DataConfig
+    from lightship.training.config import ModelConfig, OptimConfig, TrainConfig
 
     parser = ArgumentParser(
         description="Train an image classifier; writes a run folder.", exit_on_error=False
@@ -97,8 +97,8 @@ def _train_parser() -> ArgumentParser:
 
 
 def _config_from_namespace(cfg: Namespace) -> Any:
-    from .data.config import AugmentConfig, DataConfig
-    from .training.config import ModelConfig, OptimConfig, TrainConfig
+    from lightship.data.config import AugmentConfig, DataConfig
+    from lightship.training.config import ModelConfig, OptimConfig, TrainConfig
 
     data = cfg.data.as_dict()
     data["augment"] = AugmentConfig(**data.get("augment", {}))
@@ -143,7 +143,7 @@ def train_command(argv: Sequence[str]) -> int:
 
 def tune_command(what: str, argv: Sequence[str]) -> int:
     """``lightship tune lr|batch-size``: the train arguments plus the finder's own; prints the result."""
-    from .training.tune import find_batch_size, find_lr
+    from lightship.training.tune import find_batch_size, find_lr
 
     parser = _train_parser()
     parser.description = (
@@ -267,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name in _GROUPS and rest and f"{name} {rest[0]}" in COMMANDS:
         name, rest = f"{name} {rest[0]}", rest[1:]
     if name in {"--version", "version"}:
-        from . import __version__
+        from lightship import __version__
 
         print(f"lightship {__version__}")
         return 0

@@ -12,8 +12,7 @@ import torch
 
 from lightship.cli import main
 from lightship.data import AugmentConfig, DataConfig, ImageDataModule, load_split
-from lightship.data.shards import write_shards
-from lightship.data.shardstream import (
+from lightship.data.shard_reader import (
     ShardTrainStream,
     decode_samples,
     open_shards,
@@ -21,7 +20,8 @@ from lightship.data.shardstream import (
     shard_loader,
     split_by_rank,
 )
-from lightship.data.sources import ShardSplit
+from lightship.data.shard_writer import write_shards
+from lightship.data.types import ShardSplit
 from lightship.errors import DataError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Lightning: IterableDataset with __len__

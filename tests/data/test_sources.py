@@ -8,7 +8,7 @@ import torch
 
 from lightship.data import DataConfig, load_split
 from lightship.data.imagefolder import scan_image_files
-from lightship.data.sources import open_source
+from lightship.data.prepare import open_source
 from lightship.data.splits import stratified_split
 from lightship.errors import DataError
 from lightship.images import iter_image_files

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from lightship.data import AugmentConfig, DataConfig
-from lightship.data.sources import open_source
+from lightship.data.prepare import open_source
 from lightship.data.stream import FileImageDataset, stream_loader, train_transform
 
 

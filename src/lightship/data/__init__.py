@@ -11,7 +11,7 @@ from typing import Any
 from lightship.data.config import AugmentConfig, DataConfig
 from lightship.data.loaders import InMemoryLoader
 from lightship.data.prepare import LabeledImages, load_split
-from lightship.data.sources import BadFile
+from lightship.data.types import BadFile
 
 __all__ = [
     "AugmentConfig",

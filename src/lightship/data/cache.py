@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lightship.data.decode import Decoded, decode_files
-from lightship.data.sources import BadFile, FileSplit
+from lightship.data.types import BadFile, FileSplit
 from lightship.files import save_array, write_json
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import IO, Any
 import numpy as np
 
 from lightship.data.config import DataConfig
-from lightship.data.sources import ArraySplit, SourceData, require_root
 from lightship.data.splits import stratified_split
+from lightship.data.types import ArraySplit, SourceData
 from lightship.errors import DataError
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -51,7 +51,7 @@ def _locate(config: DataConfig) -> Path:
     where = f"{ARCHIVE} or {FOLDER}/ (from {URL})"
     if config.download and config.root is not None:
         Path(config.root).expanduser().mkdir(parents=True, exist_ok=True)
-    root = require_root(config, where)
+    root = config.root_folder(where)
     if (root / FOLDER).is_dir() or (root / ARCHIVE).is_file():
         return root
     if config.download:

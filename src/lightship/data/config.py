@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from lightship.data.sources import SourceName
+from lightship.errors import DataError
+
 
 @dataclass
 class AugmentConfig:
@@ -23,11 +26,12 @@ class AugmentConfig:
 class DataConfig:
     """Where images come from and how they reach the model."""
 
-    source: Literal["digits", "cifar10", "imagefolder", "shards"] = "digits"
-    """'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10': the official python
-    release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree.
-    'shards': WebDataset shards written by ``lightship data shard`` (index.json + tars), in a local
-    root or at url; always streamed, for data beyond one machine's memory."""
+    source: SourceName = "digits"
+    """A name from the data-source table (lightship.data.sources). 'digits': scikit-learn's bundled
+    handwritten digits (offline). 'cifar10': the official python release. 'imagefolder':
+    ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree. 'shards': WebDataset shards
+    written by ``lightship data shard`` (index.json + tars), in a local root or at url; always streamed,
+    for data beyond one machine's memory."""
     root: Path | None = None
     """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
     url: str | None = None
@@ -67,3 +71,12 @@ class DataConfig:
     num_workers: int = 2
     """DataLoader workers of the stream path (decode/cache building uses them too)."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def root_folder(self, what: str) -> Path:
+        """The configured root as a folder, or a DataError saying what was expected there."""
+        if self.root is None:
+            raise DataError(f"data source '{self.source}' needs a root folder: set --data.root to {what}.")
+        root = Path(self.root).expanduser()
+        if not root.is_dir():
+            raise DataError(f"data root {root} does not exist or is not a folder; it should hold {what}.")
+        return root

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from lightship.data.sources import BadFile
+from lightship.data.types import BadFile
 from lightship.images import ImageDecodeError, decode_image
 from lightship.models.classifier import resize_to
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from lightship.data.config import DataConfig
-from lightship.data.sources import ArraySplit, SourceData
 from lightship.data.splits import stratified_split
+from lightship.data.types import ArraySplit, SourceData
 
 
 def open_digits(config: DataConfig) -> SourceData:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from lightship.data.config import DataConfig
-from lightship.data.sources import SPLITS, FileSplit, SourceData, require_root
 from lightship.data.splits import stratified_split
+from lightship.data.types import SPLITS, FileSplit, SourceData
 from lightship.errors import DataError
 from lightship.images import IMAGE_EXTENSIONS
 
@@ -44,7 +44,7 @@ def class_folders(tree: Path) -> list[str]:
 
 def open_imagefolder(config: DataConfig) -> SourceData:
     """Label files by class folder; splits missing on disk are carved from train (seeded, stratified)."""
-    root = require_root(config, LAYOUT)
+    root = config.root_folder(LAYOUT)
     present = {name: root / name for name in SPLITS if (root / name).is_dir()}
     if present and "train" not in present:
         raise DataError(f"{root} has {'/, '.join(present)}/ but no train/ folder; expected {LAYOUT}.")

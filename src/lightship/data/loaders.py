@@ -81,7 +81,7 @@ class InMemoryLoader:
         """This rank's sample indices for ``epoch`` (CPU int64)."""
         n, per_rank = len(self.labels), self._per_rank()
         if self.train:
-            generator = torch.Generator().manual_seed(_mix(self.seed, epoch))
+            generator = torch.Generator().manual_seed(mix_seeds(self.seed, epoch))
             order = torch.randperm(n, generator=generator)
             return order[self.rank * per_rank : self.rank * per_rank + len(self) * self.batch_size]
         order = torch.arange(per_rank * self.world_size) % max(n, 1)
@@ -92,7 +92,7 @@ class InMemoryLoader:
         self.epoch = epoch + 1
         indices = self._indices(epoch)
         # Augmentation randomness differs per rank and epoch, and is independent of the permutation.
-        generator = torch.Generator().manual_seed(_mix(self.seed, epoch, self.rank + 1))
+        generator = torch.Generator().manual_seed(mix_seeds(self.seed, epoch, self.rank + 1))
         device = self.images.device
         for start in range(0, len(indices), self.batch_size):
             batch = indices[start : start + self.batch_size]
@@ -103,7 +103,7 @@ class InMemoryLoader:
             yield images, self.labels.index_select(0, on_device)
 
 
-def _mix(*values: int) -> int:
+def mix_seeds(*values: int) -> int:
     """A 63-bit seed from several integers (so nearby (seed, epoch) pairs give unrelated streams)."""
     result = 0x9E3779B97F4A7C15
     for value in values:

@@ -12,10 +12,10 @@ from torch.utils.data import DataLoader, Dataset
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, find_bad_files, resize_images
 from lightship.data.loaders import InMemoryLoader
-from lightship.data.prepare import check_bad_files, materialize, mean_std, validate
-from lightship.data.shardstream import read_shard_images, shard_loader
-from lightship.data.sources import BadFile, FileSplit, ShardSplit, Split, open_source
+from lightship.data.prepare import check_bad_files, materialize, mean_std, open_source, validate
+from lightship.data.shard_reader import read_shard_images, shard_loader
 from lightship.data.stream import ArrayImageDataset, FileImageDataset, stream_loader, train_transform
+from lightship.data.types import BadFile, FileSplit, ShardSplit, Split
 
 #: Training images sampled to compute mean/std on the stream path (where decoding all would be slow).
 STREAM_STATS_SAMPLES = 2000

@@ -1,6 +1,6 @@
 """Splits in memory without Lightning (``load_split``), and the steps ``ImageDataModule`` shares with it.
 
-Both go through the same steps: open the source, bring every image to ``image_size`` with the one
+Both go through the same steps: open the source (its row in :mod:`lightship.data.sources`), bring every image to ``image_size`` with the one
 decoding and resize policy (file sources through the disk cache), report or refuse bad files.
 """
 
@@ -15,7 +15,8 @@ from rich.console import Console
 from lightship.data.cache import load_or_decode
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, resize_images
-from lightship.data.sources import SPLITS, ArraySplit, BadFile, ShardSplit, Split, open_source
+from lightship.data.sources import SOURCES
+from lightship.data.types import SPLITS, ArraySplit, BadFile, ShardSplit, SourceData, Split
 from lightship.errors import DataError
 
 #: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
@@ -30,6 +31,11 @@ class LabeledImages:
     labels: torch.Tensor
     class_names: list[str]
     bad_files: list[BadFile]
+
+
+def open_source(config: DataConfig) -> SourceData:
+    """Open the configured source through its table row (no pixels are decoded for file sources)."""
+    return SOURCES.load(config.source)(config)
 
 
 def validate(config: DataConfig) -> None:
@@ -67,7 +73,7 @@ def materialize(
     if isinstance(split, ArraySplit):
         return resize_images(split.images, config.image_size), split.labels, []
     if isinstance(split, ShardSplit):
-        from lightship.data.shardstream import read_shard_images  # webdataset only for this source
+        from lightship.data.shard_reader import read_shard_images  # webdataset only for this source
 
         return (*read_shard_images(split, config.image_size), [])
     tree = split.tree if split.tree is not None else split

@@ -1,126 +1,36 @@
-"""What a data source yields before decoding: class names and, per split, files on disk or pixel arrays.
+"""The data-source table: a source's name (``--data.source``) -> the function that opens it.
 
-Sources only find and label images; decoding to the model's size is :mod:`lightship.data.decode`'s job
-and keeping the result is :mod:`lightship.data.cache`'s, so every source shares one pixel policy.
+An opener takes a :class:`~lightship.data.config.DataConfig` and returns a
+:class:`~lightship.data.types.SourceData` (class names, and train/val/test splits of files, arrays or
+shards); it finds and labels images, it does not decode them. Adding a source is one module with its
+opener and one row here: the config's allowed values, ``--help`` and the conformance tests follow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Literal
 
-import numpy as np
-
-from lightship.data.config import DataConfig
 from lightship.errors import DataError
-
-SPLITS = ("train", "val", "test")
+from lightship.tables import Table
 
 
 @dataclass(frozen=True)
-class BadFile:
-    """An image that could not be used: where it is and why (skipped, or listed by ``strict``)."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+class DataSource:
+    target: str
+    """``"module:function"`` of the opener."""
 
 
-@dataclass
-class FileSplit:
-    """Images still on disk. ``files`` holds (path relative to ``root``, size, mtime_ns): the cache key.
+SOURCES: Table[DataSource] = Table(
+    "data source",
+    {
+        "digits": DataSource("lightship.data.digits:open_digits"),
+        "cifar10": DataSource("lightship.data.cifar10:open_cifar10"),
+        "imagefolder": DataSource("lightship.data.imagefolder:open_imagefolder"),
+        "shards": DataSource("lightship.data.shard_reader:open_shards"),
+    },
+    error=DataError,
+)
 
-    A split carved from a folder (val taken from train/) remembers that whole folder as ``tree`` and its
-    own ``positions`` in it, so the folder is decoded and cached once, not once per split.
-    """
-
-    root: Path
-    files: list[tuple[str, int, int]]
-    labels: np.ndarray
-    tree: FileSplit | None = None
-    positions: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    @property
-    def paths(self) -> list[Path]:
-        return [self.root / rel for rel, _, _ in self.files]
-
-    def subset(self, indices: np.ndarray) -> FileSplit:
-        tree = self.tree if self.tree is not None else self
-        positions = self.positions[indices] if self.positions is not None else indices
-        return FileSplit(self.root, [self.files[i] for i in indices], self.labels[indices], tree, positions)
-
-
-@dataclass
-class ArraySplit:
-    """Images already in memory as ``uint8`` N x H x W x 3 at the source's native size."""
-
-    images: np.ndarray
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def subset(self, indices: np.ndarray) -> ArraySplit:
-        return ArraySplit(self.images[indices], self.labels[indices])
-
-
-@dataclass
-class ShardSplit:
-    """Images in WebDataset shards (:mod:`lightship.data.shards`): one location and sample count per shard.
-
-    Locations are whatever webdataset opens: local paths, http(s) URLs or ``pipe:`` commands.
-    """
-
-    urls: list[str]
-    counts: list[int]
-
-    def __len__(self) -> int:
-        return sum(self.counts)
-
-
-Split = FileSplit | ArraySplit | ShardSplit
-
-
-@dataclass
-class SourceData:
-    """A source, opened: ``splits`` has exactly the keys train, val and test (possibly empty)."""
-
-    class_names: list[str]
-    splits: dict[str, Split]
-
-
-def require_root(config: DataConfig, what: str) -> Path:
-    """The configured root as a folder, or a DataError saying what was expected there."""
-    if config.root is None:
-        raise DataError(f"data source '{config.source}' needs a root folder: set --data.root to {what}.")
-    root = Path(config.root).expanduser()
-    if not root.is_dir():
-        raise DataError(f"data root {root} does not exist or is not a folder; it should hold {what}.")
-    return root
-
-
-def open_source(config: DataConfig) -> SourceData:
-    """Open the configured source (no pixels are decoded for file sources)."""
-    # Imported here so that each source's dependencies load only when that source is used.
-    if config.source == "digits":
-        from lightship.data.digits import open_digits
-
-        return open_digits(config)
-    if config.source == "cifar10":
-        from lightship.data.cifar10 import open_cifar10
-
-        return open_cifar10(config)
-    if config.source == "imagefolder":
-        from lightship.data.imagefolder import open_imagefolder
-
-        return open_imagefolder(config)
-    if config.source == "shards":
-        from lightship.data.shardstream import open_shards
-
-        return open_shards(config)
-    raise DataError(f"unknown data source '{config.source}': use digits, cifar10, imagefolder or shards.")
+#: The names ``DataConfig.source`` accepts (jsonargparse validates them and lists them in ``--help``).
+SourceName = Literal[SOURCES.names()]

@@ -16,7 +16,7 @@ from torchvision.transforms import v2
 
 from lightship.data.config import AugmentConfig
 from lightship.data.decode import decode_to_size
-from lightship.data.sources import FileSplit
+from lightship.data.types import FileSplit
 from lightship.errors import DataError
 from lightship.images import ImageDecodeError
 

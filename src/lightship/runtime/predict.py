@@ -11,8 +11,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ..images import ImageDecodeError, decode_image, iter_image_files
-from .predictor import load
+from lightship.images import ImageDecodeError, decode_image, iter_image_files
+from lightship.runtime.predictor import load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once
 

@@ -10,15 +10,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from .. import __version__
-from ..runtime import Predictor, load
-from .limits import BodyLimitMiddleware
-from .metrics import MetricsMiddleware
-from .problems import HANDLERS
-from .routes import build_router, root_page_route
-from .security import BearerAuth
-from .settings import ServeSettings
-from .state import ServerState
+from lightship import __version__
+from lightship.runtime import Predictor, load
+from lightship.serve.limits import BodyLimitMiddleware
+from lightship.serve.metrics import MetricsMiddleware
+from lightship.serve.problems import HANDLERS
+from lightship.serve.routes import build_router, root_page_route
+from lightship.serve.security import BearerAuth
+from lightship.serve.settings import ServeSettings
+from lightship.serve.state import ServerState
 
 
 def create_app(bundle: str | Path | Predictor, settings: ServeSettings | None = None,

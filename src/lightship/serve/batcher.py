@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import ServeMetrics
+from lightship.serve.metrics import ServeMetrics
 
 
 class QueueFull(Exception):

@@ -11,11 +11,11 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from ..errors import LightshipError
-from ..runtime import load
-from ..runtime.backends import default_threads
-from .app import create_app
-from .settings import ServeSettings
+from lightship.errors import LightshipError
+from lightship.runtime import load
+from lightship.runtime.backends import default_threads
+from lightship.serve.app import create_app
+from lightship.serve.settings import ServeSettings
 
 log = logging.getLogger("lightship.serve")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .problems import ServeError, error_response
+from lightship.serve.problems import ServeError, error_response
 
 
 def too_large(limit: int) -> ServeError:

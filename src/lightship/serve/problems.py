@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..images import ImageDecodeError
+from lightship.images import ImageDecodeError
 
 
 class ServeError(Exception):

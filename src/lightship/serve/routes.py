@@ -10,12 +10,12 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .batcher import Scored
-from .problems import ServeError, error_response
-from .schemas import BatchResponse, PredictResponse, error_docs
-from .security import BearerAuth
-from .state import ServerState
-from .uploads import read_uploads, request_body_doc
+from lightship.serve.batcher import Scored
+from lightship.serve.problems import ServeError, error_response
+from lightship.serve.schemas import BatchResponse, PredictResponse, error_docs
+from lightship.serve.security import BearerAuth
+from lightship.serve.state import ServerState
+from lightship.serve.uploads import read_uploads, request_body_doc
 
 ROOT_PAGE = """<!doctype html><meta charset="utf-8"><title>lightship serve</title>
 <h1>lightship serve</h1><p>Model <b>{name}</b>. API docs: <a href="/docs">/docs</a>

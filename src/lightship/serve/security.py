@@ -10,7 +10,7 @@ import hmac
 
 from starlette.requests import Request
 
-from .problems import ServeError
+from lightship.serve.problems import ServeError
 
 
 class BearerAuth:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LightshipError
+from lightship.errors import LightshipError
 
 
 @dataclass(frozen=True)

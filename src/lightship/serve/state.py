@@ -10,14 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from ..images import ImageDecodeError, decode_image
-from ..runtime import Predictor
-from ..runtime.backends import default_threads
-from .batcher import MicroBatcher, QueueFull, Scored
-from .metrics import ServeMetrics
-from .problems import ServeError, decode_problem
-from .settings import ServeSettings
-from .uploads import Upload
+from lightship.images import ImageDecodeError, decode_image
+from lightship.runtime import Predictor
+from lightship.runtime.backends import default_threads
+from lightship.serve.batcher import MicroBatcher, QueueFull, Scored
+from lightship.serve.metrics import ServeMetrics
+from lightship.serve.problems import ServeError, decode_problem
+from lightship.serve.settings import ServeSettings
+from lightship.serve.uploads import Upload
 
 #: Model files are part of the public model description; where they live on this machine is not.
 _PRIVATE_ARTIFACT_KEYS = ("file", "files")

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Request
 from python_multipart.multipart import parse_options_header
 
-from .problems import ServeError
+from lightship.serve.problems import ServeError
 
 #: Part content types accepted besides ``image/*``: what clients send when they do not know the type.
 GENERIC_TYPES = frozenset({"", "application/octet-stream"})

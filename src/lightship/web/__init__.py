@@ -4,8 +4,8 @@ The app's source is ``web/`` in the repository (built with npm into ``web/dist``
 the built app and the bundle's ONNX model into a site folder and can serve it. See ``docs/web.md``.
 """
 
-from .command import web_command
-from .server import make_server
-from .site import build_site
+from lightship.web.command import web_command
+from lightship.web.server import make_server
+from lightship.web.site import build_site
 
 __all__ = ["build_site", "make_server", "web_command"]

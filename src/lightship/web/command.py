@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .server import make_server
-from .site import build_site
+from lightship.web.server import make_server
+from lightship.web.site import build_site
 
 
 def web_command(bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1") -> int:

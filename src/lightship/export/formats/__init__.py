@@ -58,7 +58,7 @@ class ExportContext:
 
     def onnx_fp32(self) -> Artifact:
         if self._onnx is None:
-            from .onnx import export_onnx
+            from lightship.export.formats.onnx import export_onnx
 
             self._onnx = export_onnx(self, self.scratch_dir / "model.onnx")
         return self._onnx

@@ -11,8 +11,8 @@ that preprocessing lives inside the model. Revisit when ExecuTorch's resize kern
 
 from __future__ import annotations
 
-from ...errors import BundleError
-from . import Artifact, ArtifactFormat, ExportContext
+from lightship.errors import BundleError
+from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
 
 # No pip extra: installing executorch would not help until its resize kernel takes dynamic shapes.
 FORMAT = ArtifactFormat("executorch", "executorch", "fp32", None)

@@ -13,7 +13,7 @@ import onnxruntime
 import torch
 from torch.export import Dim
 
-from . import Artifact, ArtifactFormat, ExportContext
+from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
 
 FORMAT = ArtifactFormat("onnx", "onnxruntime", "fp32", None)
 

@@ -25,7 +25,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from . import Artifact, ArtifactFormat, ExportContext
+from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
 
 FORMAT = ArtifactFormat("onnx-int8", "onnxruntime", "int8", None)
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")

@@ -9,8 +9,7 @@ frontend maps the antialiased resize exactly. Tensor names are set to the bundle
 from __future__ import annotations
 
 from lightship.errors import require_extra
-
-from . import Artifact, ArtifactFormat, ExportContext
+from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
 
 FORMAT = ArtifactFormat("openvino", "openvino", "fp32", "openvino")
 

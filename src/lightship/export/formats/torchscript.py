@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Artifact, ArtifactFormat, ExportContext
+from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
 
 FORMAT = ArtifactFormat("torchscript", "torchscript", "fp32", None)
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lightship.data.inspect import inspect_command, inspect_tree
 from lightship.errors import DataError
+from lightship.evaluation.inspect import inspect_command, inspect_tree
 
 
 def write_image(path: Path, seed: int, size: tuple[int, int] = (24, 16)) -> None:

@@ -1,6 +1,7 @@
-"""WebDataset shards: an ImageFolder tree rewritten as tar files, for data beyond one machine's memory.
+"""Writing WebDataset shards: an ImageFolder tree rewritten as tar files, for data beyond one machine's memory.
 
-Layout of a shard folder (``lightship data shard ROOT OUT``)::
+Layout of a shard folder (``lightship data shard ROOT OUT``; the index format is
+:mod:`lightship.data.shard_reader`'s, which reads it)::
 
     OUT/index.json          class names, per split its shard names and sample counts, lightship version
     OUT/train-000000.tar    samples in a seeded shuffled order (so every shard mixes classes)
@@ -28,14 +29,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lightship import __version__
 from lightship.data.config import DataConfig
-from lightship.data.sources import SPLITS, BadFile, FileSplit, open_source
+from lightship.data.imagefolder import open_imagefolder
+from lightship.data.shard_reader import FORMAT, INDEX
+from lightship.data.types import SPLITS, BadFile, FileSplit
 from lightship.errors import DataError
 from lightship.files import publish_file, write_json
 from lightship.images import ImageDecodeError, decode_image
 
-INDEX = "index.json"
-#: Identifies a lightship shard index (and its layout version) so a foreign index.json is refused.
-FORMAT = "lightship-shards/1"
 #: Files read and checked per worker task while sharding.
 CHUNK = 64
 
@@ -138,7 +138,7 @@ def write_shards(
     config = DataConfig(
         source="imagefolder", root=root, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed
     )
-    source = open_source(config)
+    source = open_imagefolder(config)
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".shards-"))

@@ -1,5 +1,7 @@
 """``lightship data inspect ROOT``: what is in an image folder before training on it, and what is wrong.
 
+A report about data, as the rest of this package reports about models (it draws with the same plots).
+
 Problems caught here are the ones that silently spoil a training run: the same image in train and test
 (inflated test accuracy), unreadable files (skipped or fatal), empty classes and strong imbalance.
 """
@@ -18,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lightship.data.imagefolder import LAYOUT, class_folders
-from lightship.data.sources import SPLITS
+from lightship.data.types import SPLITS
 from lightship.errors import DataError
 from lightship.evaluation.plots import plot_image_grid
 from lightship.files import write_json

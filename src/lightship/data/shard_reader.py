@@ -1,4 +1,4 @@
-"""Reading WebDataset shards (``--data.source shards``): index.json, then one webdataset pipeline per epoch.
+"""Reading WebDataset shards (``--data.source shards``): the index format, then one webdataset pipeline per epoch.
 
 Pipeline per rank and DataLoader worker: the rank's share of the shards (every world_size-th), then the
 worker's share of that, shards shuffled, samples shuffled in a buffer, each decoded with
@@ -31,13 +31,18 @@ from torchvision.transforms import v2
 
 from lightship.data.config import DataConfig
 from lightship.data.decode import resize_images
-from lightship.data.loaders import _mix
-from lightship.data.shards import FORMAT, INDEX
-from lightship.data.sources import SPLITS, ShardSplit, SourceData
+from lightship.data.loaders import mix_seeds
+from lightship.data.types import SPLITS, ShardSplit, SourceData
 from lightship.errors import DataError
 from lightship.images import IMAGE_EXTENSIONS, ImageDecodeError, decode_image
 
 log = logging.getLogger(__name__)
+
+#: The shard folder's index (written last by :mod:`lightship.data.shard_writer`): class names, per split
+#: its shard names and sample counts, the lightship version. ``FORMAT`` identifies a lightship shard index
+#: and its layout version, so a foreign index.json is refused.
+INDEX = "index.json"
+FORMAT = "lightship-shards/1"
 
 
 def shard_location(config: DataConfig, name: str) -> str:
@@ -198,9 +203,9 @@ class ShardTrainStream(IterableDataset):
         epoch, self.epoch = self.epoch, self.epoch + 1
         worker, _ = _worker()
         pipeline = _pipeline(
-            self.urls, self.rank, self.world_size, shardshuffle=len(self.urls), seed=_mix(self.seed, epoch)
+            self.urls, self.rank, self.world_size, shardshuffle=len(self.urls), seed=mix_seeds(self.seed, epoch)
         )
-        pipeline = pipeline.shuffle(self.shuffle_buffer, seed=_mix(self.seed, epoch, self.rank, worker))
+        pipeline = pipeline.shuffle(self.shuffle_buffer, seed=mix_seeds(self.seed, epoch, self.rank, worker))
         pipeline = pipeline.compose(
             partial(decode_samples, image_size=self.image_size, transform=self.transform)
         )
