@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from lightship.errors import LightshipError
+from lightship.errors import LightshipError, require_extra
 
 
-class Row(Protocol):
-    """What every row has: the ``"module:attribute"`` that implements it."""
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """What every row has: the code that implements it, and the optional dependency it needs, if any."""
 
-    @property
-    def target(self) -> str: ...
+    target: str
+    """``"package.module:attribute"`` of the implementation."""
+    extra: str | None = None
+    """The pip extra that provides its dependencies (``pip install "lightship[extra]"``); None: core ones."""
+    extra_module: str | None = None
+    """The module that extra installs, when its name is not the extra's."""
+
+    def check_installed(self) -> None:
+        """MissingExtraError with the pip command when the row's optional dependency is missing."""
+        if self.extra is not None:
+            require_extra(self.extra_module or self.extra, self.extra)
 
 
 R = TypeVar("R", bound=Row)

@@ -133,10 +133,11 @@ def test_int8_gate_is_one_accuracy_point(wrong, passes):
     assert check.passed is passes
 
 
-def test_unavailable_format_leaves_no_bundle(tmp_path):
+def test_unknown_format_is_refused_before_any_work(tmp_path):
+    """executorch is not registered (its resize kernel rejects dynamic shapes, docs/bundle.md): refused by name."""
     meta = make_meta()
     out = tmp_path / "never"
-    with pytest.raises(BundleError, match="executorch"):
+    with pytest.raises(BundleError, match=r"unknown format\(s\) executorch; choose from onnx, openvino"):
         export_bundle(
             meta.build().eval(),
             meta,

@@ -8,26 +8,19 @@ opener and one row here: the config's allowed values, ``--help`` and the conform
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from lightship.errors import DataError
-from lightship.tables import Table
+from lightship.tables import Row, Table
 
-
-@dataclass(frozen=True)
-class DataSource:
-    target: str
-    """``"module:function"`` of the opener."""
-
-
-SOURCES: Table[DataSource] = Table(
+#: A row's ``target`` is the opener, ``"module:function"``.
+SOURCES: Table[Row] = Table(
     "data source",
     {
-        "digits": DataSource("lightship.data.digits:open_digits"),
-        "cifar10": DataSource("lightship.data.cifar10:open_cifar10"),
-        "imagefolder": DataSource("lightship.data.imagefolder:open_imagefolder"),
-        "shards": DataSource("lightship.data.shard_reader:open_shards"),
+        "digits": Row(target="lightship.data.digits:open_digits"),
+        "cifar10": Row(target="lightship.data.cifar10:open_cifar10"),
+        "imagefolder": Row(target="lightship.data.imagefolder:open_imagefolder"),
+        "shards": Row(target="lightship.data.shard_reader:open_shards"),
     },
     error=DataError,
 )

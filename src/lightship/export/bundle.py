@@ -8,7 +8,7 @@ something that looks like a bundle. What the files mean is :mod:`lightship.bundl
 from __future__ import annotations
 
 import copy
-import tempfile
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ from lightship.bundle.reference import REFERENCE_NAME, save_reference
 from lightship.bundle.samples import SAMPLES_NAME, save_samples, select_images
 from lightship.bundle.verification import VerifyReport, record_verification
 from lightship.data.config import DataConfig
-from lightship.errors import BundleError, require_extra
-from lightship.export.formats import Artifact, ExportContext, exporter, format_names
+from lightship.errors import BundleError
+from lightship.export.formats import FORMATS, Artifact, ExportContext
 from lightship.export.verify import verify_bundle
 from lightship.files import publish_dir, staging_dir
 from lightship.models import Classifier, InferenceWrapper, ModelMeta
@@ -31,7 +31,7 @@ DEFAULT_FORMATS = ("torchscript", "onnx", "onnx-int8")
 
 
 def _artifact_entry(root: Path, name: str, artifact: Artifact) -> dict[str, Any]:
-    fmt, _ = exporter(name)
+    fmt = FORMATS[name]
     return {
         "format": name,
         "runtime": fmt.runtime,
@@ -43,14 +43,14 @@ def _artifact_entry(root: Path, name: str, artifact: Artifact) -> dict[str, Any]
 
 
 def _ordered_formats(formats: Sequence[str]) -> list[str]:
-    unknown = sorted(set(formats) - set(format_names()))
+    """``formats`` in the table's order (the preference of ``runtime="auto"``), checked before any work:
+    unknown names and missing optional dependencies fail here."""
+    unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
-        raise BundleError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(format_names())}")
-    for name in formats:  # fail before any work when an optional extra is missing
-        fmt, _ = exporter(name)
-        if fmt.extra is not None:
-            require_extra(fmt.extra, fmt.extra)
-    return [name for name in format_names() if name in formats]
+        raise BundleError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    for name in formats:
+        FORMATS[name].check_installed()
+    return [name for name in FORMATS if name in formats]
 
 
 def _exists(out: Path) -> BundleError:
@@ -91,11 +91,11 @@ def export_bundle(
         save_reference(wrapper.classifier, meta, tmp / REFERENCE_NAME)
         save_samples(kept, tmp / SAMPLES_NAME)
         example = torch.from_numpy(calibration[:2].copy())
-        artifacts: dict[str, Artifact] = {}
-        with tempfile.TemporaryDirectory(prefix="lightship-export-") as scratch:
-            ctx = ExportContext(wrapper, example, tmp, Path(scratch), calibration, opset)
-            for name in names:
-                artifacts[name] = exporter(name)[1](ctx)
+        scratch = tmp / ".scratch"  # inside the staging folder: moving files out of it never crosses filesystems
+        scratch.mkdir()
+        ctx = ExportContext(wrapper, example, scratch, calibration, opset)
+        artifacts = {name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in names}
+        shutil.rmtree(scratch)
         manifest = new_manifest(
             meta,
             reference=file_record(tmp, tmp / REFERENCE_NAME),

@@ -11,6 +11,7 @@ from rich.table import Table
 from lightship.bundle.verification import VerifyReport
 from lightship.data.config import DataConfig
 from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
+from lightship.export.formats import FORMATS
 from lightship.export.verify import verify_bundle
 from lightship.training.checkpoint import load_trained
 
@@ -58,8 +59,7 @@ def export_command(
         checkpoint: Run folder (its best checkpoint) or a .ckpt file written by `lightship train`.
         out: Bundle folder to create (written to a temp folder, renamed into place when complete).
             Default: RUN/bundle.
-        formats: Comma-separated: torchscript, onnx, onnx-int8, openvino (lightship[openvino]); executorch
-            is listed but fails with the reason (see docs/bundle.md).
+        formats: Comma-separated names from the export-format table: {formats}.
         data: The data to calibrate int8 on (train split) and verify on (test split). Default: the data of
             the run the checkpoint belongs to (fields given here override it). A loose .ckpt without data
             uses synthetic images: they prove the artifacts match the eager model, not that they are accurate.
@@ -97,6 +97,10 @@ def export_command(
             "[red]verification failed: the bundle is written (see manifest.json) but do not ship it[/]"
         )
     return 0 if report.passed else 1
+
+
+# The choices come from the table, so adding a format needs no edit here.
+export_command.__doc__ = (export_command.__doc__ or "").replace("{formats}", ", ".join(FORMATS))
 
 
 def verify_command(

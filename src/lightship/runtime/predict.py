@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lightship.images import ImageDecodeError, decode_image, iter_image_files
+from lightship.runtime.backends import RuntimeChoice
 from lightship.runtime.predictor import load
 
 CHUNK = 256  # images decoded at a time, so a huge folder never sits in memory at once
@@ -44,7 +45,7 @@ def predict_command(
     images: list[Path],
     top_k: int = 3,
     json: bool = False,
-    runtime: str = "auto",
+    runtime: RuntimeChoice = "auto",
     threads: int | None = None,
 ) -> int:
     """Classify image files and folders (walked recursively) with a bundle.
@@ -54,7 +55,7 @@ def predict_command(
         images: Image files and/or folders.
         top_k: How many classes to show per image.
         json: Print one JSON object per line: {"path", "label", "score", "top_k": [{"label", "score"}]}.
-        runtime: auto, onnxruntime, openvino or torchscript.
+        runtime: auto (the bundle's preferred verified artifact whose runtime is installed) or a runtime.
         threads: CPU threads (default: all usable cores).
 
     Returns:

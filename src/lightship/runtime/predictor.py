@@ -17,7 +17,7 @@ import numpy as np
 
 from lightship.bundle.integrity import check_files
 from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
-from lightship.errors import BundleError, MissingExtraError
+from lightship.errors import BundleError, LightshipError, MissingExtraError
 from lightship.images import ImageInput, decode_image
 from lightship.runtime.backends import RUNTIMES, Backend, open_backend, resolve_threads
 
@@ -43,7 +43,7 @@ def _candidates(manifest: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
     """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
     passed verification and whose runtime is installed; a named runtime, the first in that runtime."""
     if runtime != "auto" and runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
+        raise LightshipError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
     ordered = preferred_artifacts(manifest)
     if runtime != "auto":
         return [a for a in ordered if a["runtime"] == runtime]

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from lightship.errors import LightshipError
 from lightship.runtime import load
-from lightship.runtime.backends import default_threads
+from lightship.runtime.backends import RuntimeChoice, default_threads
 from lightship.serve.app import create_app
 from lightship.serve.settings import ServeSettings
 
@@ -35,7 +35,7 @@ def app_from_env() -> FastAPI:
     return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
 
 
-def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
+def serve_command(bundle: Path, runtime: RuntimeChoice = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
                   workers: int = 1, max_batch: int = 32, max_wait_ms: float = 5.0, token: str | None = None,
                   max_upload_mb: float = 10.0, queue_size: int = 512, timeout_s: float = 10.0,
                   cors: list[str] | None = None, threads: int | None = None, site: Path | None = None,
@@ -48,8 +48,7 @@ def serve_command(bundle: Path, runtime: str = "onnxruntime", host: str = "127.0
 
     Args:
         bundle: Bundle folder written by ``lightship export``.
-        runtime: Runtime of the artifact to serve: ``onnxruntime``, ``openvino``, ``torchscript``,
-            ``executorch`` or ``auto``.
+        runtime: Runtime of the artifact to serve, or ``auto`` (the bundle's preferred verified artifact).
         host: Interface to bind. The loopback default keeps the server private; use 0.0.0.0 (with
             --token) to expose it.
         port: TCP port.

@@ -1,38 +1,70 @@
-"""Artifact formats: one module per format, each a ``FORMAT`` description and an ``export(ctx)``.
+"""The export-format table: a format's name (``--formats``) -> its exporter, runtime, precision and file.
 
-Adding a format is one module here plus its name in ``FORMAT_MODULES``; the bundle writer, verify,
-the Predictor and the benchmark pick it up from the manifest.
+Each exporter is a function ``export(ctx, path) -> Artifact`` in its own module here: it writes the
+artifact whose main file is ``path`` (the row's ``file`` inside the bundle being built) and says which
+files it wrote. The table's order is the preference of ``runtime="auto"``: every bundle's manifest
+records it (``runtime_preference``), so the Predictor, the web app and the Node runner follow it.
+Adding a format is one module here and one row below; the runtime it names must be a row of
+:data:`lightship.runtime.backends.RUNTIMES`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lightship.errors import BundleError
 from lightship.models import InferenceWrapper
-
-#: Format name -> module; the order is the default preference of ``runtime="auto"``.
-FORMAT_MODULES = {
-    "onnx": "onnx",
-    "openvino": "openvino",
-    "torchscript": "torchscript",
-    "executorch": "executorch",
-    "onnx-int8": "onnx_int8",
-}
+from lightship.tables import Row, Table
 
 
-@dataclass(frozen=True)
-class ArtifactFormat:
-    name: str
+@dataclass(frozen=True, kw_only=True)
+class ExportFormat(Row):
+    """A format; its ``target`` is the exporter, ``"module:function"``."""
+
     runtime: str
+    """The runtime (a row of lightship.runtime.backends.RUNTIMES) that runs and verifies the artifact."""
     precision: str
-    extra: str | None
-    """pip extra that provides it, None when lightship's core dependencies do."""
+    """"fp32" or "int8": which verification gates apply."""
+    file: str
+    """The main file (what the runtime opens), relative to the bundle."""
+
+
+#: fp32 before int8, ONNX Runtime first (fastest to load and run on a CPU): the order ``auto`` tries.
+FORMATS: Table[ExportFormat] = Table(
+    "export format",
+    {
+        "onnx": ExportFormat(
+            target="lightship.export.formats.onnx:export",
+            runtime="onnxruntime",
+            precision="fp32",
+            file="model.onnx",
+        ),
+        "openvino": ExportFormat(
+            target="lightship.export.formats.openvino:export",
+            runtime="openvino",
+            precision="fp32",
+            file="openvino/model.xml",
+            extra="openvino",
+        ),
+        "torchscript": ExportFormat(
+            target="lightship.export.formats.torchscript:export",
+            runtime="torchscript",
+            precision="fp32",
+            file="model.torchscript.pt",
+        ),
+        "onnx-int8": ExportFormat(
+            target="lightship.export.formats.onnx_int8:export",
+            runtime="onnxruntime",
+            precision="int8",
+            file="model.int8.onnx",
+        ),
+    },
+    error=BundleError,
+)
 
 
 @dataclass
@@ -46,30 +78,12 @@ class Artifact:
 
 @dataclass
 class ExportContext:
-    """Everything an exporter needs. ``onnx_fp32()`` lets int8/OpenVINO reuse one ONNX export."""
+    """Everything an exporter needs. ``shared`` keeps intermediate results exporters reuse (one fp32 ONNX
+    export serves the onnx and onnx-int8 formats); ``scratch_dir`` is for files that are not shipped."""
 
     wrapper: InferenceWrapper
     example: torch.Tensor
-    out_dir: Path
     scratch_dir: Path
     calibration: np.ndarray
     opset: int
-    _onnx: Artifact | None = field(default=None, repr=False)
-
-    def onnx_fp32(self) -> Artifact:
-        if self._onnx is None:
-            from lightship.export.formats.onnx import export_onnx
-
-            self._onnx = export_onnx(self, self.scratch_dir / "model.onnx")
-        return self._onnx
-
-
-def format_names() -> list[str]:
-    return list(FORMAT_MODULES)
-
-
-def exporter(name: str) -> tuple[ArtifactFormat, Callable[[ExportContext], Artifact]]:
-    if name not in FORMAT_MODULES:
-        raise ValueError(f"unknown format {name!r}; choose from {', '.join(FORMAT_MODULES)}")
-    module = importlib.import_module(f"{__name__}.{FORMAT_MODULES[name]}")
-    return module.FORMAT, module.export
+    shared: dict[str, Artifact] = field(default_factory=dict)

@@ -6,6 +6,7 @@ a single file; checked with ``onnx.checker`` and optimised by onnxscript's optim
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import onnx
@@ -13,12 +14,17 @@ import onnxruntime
 import torch
 from torch.export import Dim
 
-from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
-
-FORMAT = ArtifactFormat("onnx", "onnxruntime", "fp32", None)
+from lightship.export.formats import Artifact, ExportContext
 
 
-def export_onnx(ctx: ExportContext, path: Path) -> Artifact:
+def fp32_onnx(ctx: ExportContext) -> Artifact:
+    """The fp32 ONNX export of ``ctx.wrapper`` in the scratch folder, made once per export."""
+    if "onnx" not in ctx.shared:
+        ctx.shared["onnx"] = _export(ctx, ctx.scratch_dir / "model.onnx")
+    return ctx.shared["onnx"]
+
+
+def _export(ctx: ExportContext, path: Path) -> Artifact:
     dims = {0: Dim("batch"), 1: Dim("height"), 2: Dim("width")}
     with torch.no_grad():
         program = torch.onnx.export(
@@ -45,9 +51,7 @@ def export_onnx(ctx: ExportContext, path: Path) -> Artifact:
     return Artifact(path, [path], versions)
 
 
-def export(ctx: ExportContext) -> Artifact:
-    artifact = ctx.onnx_fp32()
-    target = ctx.out_dir / "model.onnx"
-    artifact.main.replace(target)
-    ctx._onnx = Artifact(target, [target], artifact.versions)
-    return ctx._onnx
+def export(ctx: ExportContext, path: Path) -> Artifact:
+    fp32 = fp32_onnx(ctx)
+    shutil.copyfile(fp32.main, path)
+    return Artifact(path, [path], fp32.versions)

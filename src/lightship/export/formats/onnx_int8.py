@@ -25,9 +25,9 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
+from lightship.export.formats import Artifact, ExportContext
+from lightship.export.formats.onnx import fp32_onnx
 
-FORMAT = ArtifactFormat("onnx-int8", "onnxruntime", "int8", None)
 QUANTIZED_OPS = ("Conv", "MatMul", "Gemm")
 #: Top-1 agreement with fp32 on the calibration images below which sensitive layers are searched for,
 #: and that one layer quantised alone must keep to stay int8.
@@ -68,11 +68,10 @@ def _top1(path: Path, images: np.ndarray) -> np.ndarray:
     )
 
 
-def export(ctx: ExportContext) -> Artifact:
-    fp32 = ctx.onnx_fp32()
+def export(ctx: ExportContext, path: Path) -> Artifact:
+    fp32 = fp32_onnx(ctx)
     prepared = ctx.scratch_dir / "model.prep.onnx"
     quant_pre_process(str(fp32.main), str(prepared), skip_symbolic_shape=True)
-    path = ctx.out_dir / "model.int8.onnx"
     calibration = ctx.calibration
     reference = _top1(fp32.main, calibration)
 

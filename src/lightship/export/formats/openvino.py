@@ -8,21 +8,19 @@ frontend maps the antialiased resize exactly. Tensor names are set to the bundle
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lightship.errors import require_extra
-from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
-
-FORMAT = ArtifactFormat("openvino", "openvino", "fp32", "openvino")
+from lightship.export.formats import Artifact, ExportContext
 
 
-def export(ctx: ExportContext) -> Artifact:
+def export(ctx: ExportContext, path: Path) -> Artifact:
     ov = require_extra("openvino", "openvino")
     model = ov.convert_model(ctx.wrapper, example_input=ctx.example, input=[ov.PartialShape([-1, -1, -1, 3])])
     model.inputs[0].get_tensor().set_names({"images"})
     for output, name in zip(model.outputs, ("probs", "logits"), strict=True):
         output.get_tensor().set_names({name})
-    folder = ctx.out_dir / "openvino"
-    folder.mkdir()
-    xml = folder / "model.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
     # compress_to_fp16=False: the IR keeps fp32 weights, the precision verify compares against.
-    ov.save_model(model, str(xml), compress_to_fp16=False)
-    return Artifact(xml, [xml, folder / "model.bin"], {"openvino": ov.__version__})
+    ov.save_model(model, str(path), compress_to_fp16=False)
+    return Artifact(path, [path, path.with_suffix(".bin")], {"openvino": ov.__version__})

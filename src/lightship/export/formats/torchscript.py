@@ -3,15 +3,14 @@ for every batch size and image size (checked by verify on other shapes than the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
-from lightship.export.formats import Artifact, ArtifactFormat, ExportContext
-
-FORMAT = ArtifactFormat("torchscript", "torchscript", "fp32", None)
+from lightship.export.formats import Artifact, ExportContext
 
 
-def export(ctx: ExportContext) -> Artifact:
-    path = ctx.out_dir / "model.torchscript.pt"
+def export(ctx: ExportContext, path: Path) -> Artifact:
     with torch.no_grad():
         traced = torch.jit.trace(ctx.wrapper, (ctx.example,), check_trace=False)
     traced.save(str(path))

@@ -1,19 +1,35 @@
-"""One backend per runtime: each runs an artifact on a uint8 NHWC batch and returns (probs, logits).
+"""The runtime table: a runtime's name -> the module that loads an artifact in it.
 
-Backends share one contract so the Predictor, ``verify`` and ``benchmark`` drive every runtime through
-the same code path users do. Threads are resolved once here, so every runtime gets the same default.
+Every backend shares one contract (``load(path, threads)`` -> an object whose ``run`` takes a uint8 NHWC
+batch and returns ``(probs, logits)``), so the Predictor, ``verify`` and ``benchmark`` drive every runtime
+through the same code path users do. Threads are resolved once here, so every runtime gets the same
+default. Adding a runtime is one module here and one row below; ``--runtime`` choices follow.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
-RUNTIMES = ("onnxruntime", "openvino", "torchscript")
+from lightship.errors import LightshipError
+from lightship.tables import Row, Table
+
+#: A row's ``target`` is ``load(path, threads) -> Backend``, as ``"module:function"``.
+RUNTIMES: Table[Row] = Table(
+    "runtime",
+    {
+        "onnxruntime": Row(target="lightship.runtime.backends.onnxruntime:load"),
+        "openvino": Row(target="lightship.runtime.backends.openvino:load", extra="openvino"),
+        "torchscript": Row(target="lightship.runtime.backends.torchscript:load"),
+    },
+    error=LightshipError,
+)
+
+#: What ``--runtime`` accepts: ``auto`` (the bundle's preference) or a row of the table.
+RuntimeChoice = Literal[("auto", *RUNTIMES.names())]
 
 
 class Backend(Protocol):
@@ -40,7 +56,5 @@ def resolve_threads(threads: int | None) -> int:
 
 def open_backend(runtime: str, path: Path, threads: int) -> Backend:
     """Load the artifact at ``path`` (its main file) in ``runtime`` with ``threads`` CPU threads."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    module = importlib.import_module(f"{__name__}.{runtime}")
-    return module.load(path, threads)
+    RUNTIMES[runtime].check_installed()
+    return RUNTIMES.load(runtime)(path, threads)

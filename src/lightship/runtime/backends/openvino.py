@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from lightship.errors import require_extra
+import openvino as ov  # the runtime table checks the extra is installed before importing this module
 
 
 class OpenVinoBackend:
     def __init__(self, path: Path, threads: int) -> None:
-        ov = require_extra("openvino", "openvino")
         # f32 precision: on CPUs with AMX/AVX512-BF16 OpenVINO otherwise computes in bf16 (~1e-2 error).
         config = {
             "INFERENCE_NUM_THREADS": threads,
