@@ -3,8 +3,9 @@
 // alpha dropped, 8 bits per channel; 16-bit grayscale scaled with rounding as Python does (libvips would
 // truncate). Same pixel limit as Python.
 import sharp from 'sharp';
+import { DEFAULT_LIMITS } from '../web/src/bundle-core.js';
 
-const MAX_PIXELS = 64_000_000;
+const MAX_PIXELS = DEFAULT_LIMITS.maxPixels;
 
 export class DecodeError extends Error {}
 

@@ -10,14 +10,17 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
+import { topK } from '../web/src/bundle-core.js';
 import { BundleError, loadBundle } from './bundle.mjs';
 import { DecodeError, decodeImage } from './decode.mjs';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff']);
 const USAGE = 'usage: node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]';
 
-/** Files as given; folders walked recursively in sorted order, skipping hidden entries (as Python). */
-async function* expand(paths) {
+/**
+ * Files as given; folders walked recursively in sorted order, skipping hidden entries and files whose
+ * extension is not among `extensions` (the bundle's limits), as Python does.
+ */
+async function* expand(paths, extensions) {
   for (const path of paths) {
     if (!(await stat(path).catch(() => null))?.isDirectory()) {
       yield path;
@@ -26,23 +29,18 @@ async function* expand(paths) {
     const entries = (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
     for (const name of entries) {
       const child = join(path, name);
-      if ((await stat(child)).isDirectory()) yield* expand([child]);
-      else if (IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) yield child;
+      if ((await stat(child)).isDirectory()) yield* expand([child], extensions);
+      else if (extensions.has(extname(name).toLowerCase())) yield child;
     }
   }
 }
 
-function topK(probs, labels, k) {
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
-  return order.slice(0, k).map((i) => ({ label: labels[i], score: probs[i] }));
-}
-
 async function predict(bundlePath, images, k) {
-  const { manifest, model } = await loadBundle(bundlePath);
+  const { manifest, model, limits } = await loadBundle(bundlePath);
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
   const labels = manifest.labels;
   let done = 0;
-  for await (const path of expand(images)) {
+  for await (const path of expand(images, new Set(limits.imageExtensions))) {
     let image;
     try {
       image = await decodeImage(path);
@@ -53,7 +51,7 @@ async function predict(bundlePath, images, k) {
     }
     const input = new ort.Tensor('uint8', image.rgb, [1, image.height, image.width, 3]);
     const { probs } = await session.run({ images: input });
-    const top = topK(probs.data, labels, Math.max(1, Math.min(k, labels.length)));
+    const top = topK(probs.data, labels, k);
     process.stdout.write(`${JSON.stringify({ path, label: top[0].label, score: top[0].score, top_k: top })}\n`);
     done += 1;
   }

@@ -1,5 +1,6 @@
 // The page: load the bundle, then classify dropped, picked or camera images one after another.
 import { BundleError, bundleFromFiles, bundleFromUrl } from './bundle.js';
+import { topK } from './bundle-core.js';
 import { cameraAvailable, captureFrame, startCamera } from './camera.js';
 import { DecodeError, decodeFile } from './decode.js';
 import { Model } from './model.js';
@@ -44,7 +45,7 @@ async function classify(file) {
   try {
     const image = await decodeFile(file);
     const { probs, ms } = await model.classify(image);
-    return predictionCard(file.name, URL.createObjectURL(file), model.topK(probs, k), ms, image);
+    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image);
   } catch (error) {
     const reason = error instanceof DecodeError ? error.message : `inference failed: ${error.message ?? error}`;
     return errorCard(file.name, reason);

@@ -2,10 +2,11 @@
 // PNG: decoded in JavaScript (png.js) for exact parity with Python. Other formats: the browser's decoder
 // via createImageBitmap with EXIF orientation applied, no colour-space conversion and no premultiplied
 // alpha, drawn to a canvas; alpha is dropped.
+import { DEFAULT_LIMITS } from './bundle-core.js';
 import { decodePng } from './png.js';
 
 /** Same refusal as Python's lightship.images.MAX_PIXELS (decompression bombs). */
-const MAX_PIXELS = 64_000_000;
+const MAX_PIXELS = DEFAULT_LIMITS.maxPixels;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export class DecodeError extends Error {}

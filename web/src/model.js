@@ -54,10 +54,4 @@ export class Model {
     const ms = performance.now() - start;
     return { probs: outputs.probs.data, ms };
   }
-
-  /** [{label, score}] of the k best classes, best first (ties keep class order, like Python). */
-  topK(probs, k) {
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
-    return order.slice(0, k).map((i) => ({ label: this.labels[i], score: probs[i] }));
-  }
 }

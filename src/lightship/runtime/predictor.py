@@ -39,6 +39,13 @@ class Prediction:
         }
 
 
+def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str, float]]:
+    """The ``k`` (at least 1, at most all) best ``(label, probability)`` pairs, best first; ties keep class
+    order (a stable sort), as the web app and the Node runner do."""
+    order = np.argsort(-probs, kind="stable")[: max(1, min(k, len(labels)))]
+    return [(labels[i], float(probs[i])) for i in order]
+
+
 def _candidates(manifest: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
     """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
     passed verification and whose runtime is installed; a named runtime, the first in that runtime."""
@@ -107,15 +114,11 @@ class Predictor:
             isinstance(images, np.ndarray) and images.ndim == 4
         )
         batch = [images] if single else list(images)
-        probs = self.predict_probs(batch, batch_size)
-        k = max(1, min(top_k, len(self.labels)))
-        results = [self._result(row, k) for row in probs]
+        results = []
+        for probs in self.predict_probs(batch, batch_size):
+            top = top_classes(probs, self.labels, top_k)
+            results.append(Prediction(top[0][0], top[0][1], top, probs))
         return results[0] if single else results
-
-    def _result(self, probs: np.ndarray, k: int) -> Prediction:
-        order = np.argsort(-probs, kind="stable")[:k]
-        top = [(self.labels[i], float(probs[i])) for i in order]
-        return Prediction(top[0][0], top[0][1], top, probs)
 
 
 def load(

@@ -10,6 +10,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from lightship.runtime.predictor import top_classes
 from lightship.serve.batcher import Scored
 from lightship.serve.problems import ServeError, error_response
 from lightship.serve.schemas import BatchResponse, PredictResponse, error_docs
@@ -49,8 +50,7 @@ def _predict_doc(batch: bool) -> dict[str, Any]:
 
 
 def _top_k(labels: list[str], probs: np.ndarray, k: int) -> list[dict[str, Any]]:
-    order = np.argsort(-probs, kind="stable")[: max(1, min(k, len(labels)))]
-    return [{"label": labels[i], "probability": float(probs[i])} for i in order]
+    return [{"label": label, "probability": p} for label, p in top_classes(probs, labels, k)]
 
 
 def _timings(started: float, decode_ms: float, scored: list[Scored]) -> dict[str, float]:
