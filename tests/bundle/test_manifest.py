@@ -13,18 +13,14 @@ import pytest
 import lightship
 from lightship.bundle.manifest import SCHEMA1_PREFERENCE, read_manifest, runtime_preference
 from lightship.errors import BundleError
-from lightship.export import export_bundle
+from lightship.export.formats import FORMATS
 from lightship.images import IMAGE_EXTENSIONS, MAX_PIXELS
-from lightship.models import ModelMeta
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    meta = ModelMeta("airbench", 3, ["cat", "dog", "fox"], 32, [0.5] * 3, [0.25] * 3)
-    out = tmp_path_factory.mktemp("manifest") / "bundle"
-    export_bundle(meta.build().eval(), meta, out, ["onnx-int8", "torchscript", "onnx"], verify=False,
-                  calibration_size=4, verify_n=4)
-    return out
+@pytest.fixture
+def bundle(digits_bundle: Path) -> Path:
+    """The trained digits model exported to every format (tests/conftest.py)."""
+    return digits_bundle
 
 
 def _edit(bundle: Path, into: Path, change) -> Path:
@@ -38,7 +34,7 @@ def _edit(bundle: Path, into: Path, change) -> Path:
 def test_schema_2_records_the_preference_and_the_limits(bundle):
     manifest = read_manifest(bundle)
     assert manifest["schema_version"] == 2
-    assert manifest["runtime_preference"] == ["onnx", "torchscript", "onnx-int8"]  # fp32 first, ONNX Runtime first
+    assert manifest["runtime_preference"] == list(FORMATS)  # the format table's order
     assert manifest["limits"] == {"max_pixels": MAX_PIXELS, "image_extensions": sorted(IMAGE_EXTENSIONS)}
 
 
@@ -46,7 +42,7 @@ def test_auto_follows_the_manifests_preference(bundle, tmp_path):
     assert lightship.load(bundle, threads=1).format == "onnx"
 
     def torchscript_first(manifest):
-        manifest["runtime_preference"] = ["torchscript", "onnx", "onnx-int8"]
+        manifest["runtime_preference"] = ["torchscript", "onnx", "openvino", "onnx-int8"]
 
     assert lightship.load(_edit(bundle, tmp_path / "b", torchscript_first), threads=1).format == "torchscript"
 

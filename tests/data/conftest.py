@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import tarfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from lightship.data import DataConfig
 
 CIFAR_CLASSES = [f"class{i}" for i in range(10)]
 
@@ -83,3 +87,74 @@ def write_cifar_fixture() -> Callable[..., dict[str, dict]]:
 def _private_cache(monkeypatch, tmp_path):
     """No test writes decode caches into the real ~/.cache/lightship."""
     monkeypatch.setenv("LIGHTSHIP_CACHE", str(tmp_path / "default-cache"))
+
+
+@dataclass
+class SourceExample:
+    """Small real data for one source, and what opening it must give: every class in every split, the files
+    planted as bad (by file name, per split) and the number of good images in all splits."""
+
+    config: DataConfig
+    class_names: list[str]
+    good: int
+    bad: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _planted_tree(root: Path) -> Path:
+    """train/val/test folders of three classes, distinct images of odd sizes, and one corrupt file in train."""
+    counts = {f"{split}/{name}": n for split, n in (("train", 3), ("val", 1), ("test", 1)) for name in "abc"}
+    for folder, count in counts.items():
+        for i in range(count):
+            pixels = np.random.default_rng([i, len(folder), ord(folder[-1])]).integers(0, 256, (9, 13, 3))
+            path = root / folder / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels.astype(np.uint8)).save(path)
+    (root / "train" / "b" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")
+    return root
+
+
+def _digits(tmp_path: Path) -> SourceExample:
+    return SourceExample(DataConfig(source="digits", image_size=8), [str(d) for d in range(10)], good=1797)
+
+
+def _cifar10(tmp_path: Path) -> SourceExample:
+    write_cifar(tmp_path / "cifar", archive=True, per_batch=20)
+    config = DataConfig(source="cifar10", root=tmp_path / "cifar", val_fraction=0.2)
+    return SourceExample(config, CIFAR_CLASSES, good=6 * 20)
+
+
+def _imagefolder(tmp_path: Path) -> SourceExample:
+    config = DataConfig(source="imagefolder", root=_planted_tree(tmp_path / "tree"), image_size=8, num_workers=0)
+    return SourceExample(config, ["a", "b", "c"], good=15, bad={"train": ["corrupt.png"]})
+
+
+def _shards(tmp_path: Path) -> SourceExample:
+    """The planted tree written by ``lightship data shard``, which leaves the corrupt file out and says so."""
+    from lightship.cli import main
+
+    out = tmp_path / "shards"
+    assert main(["data", "shard", str(_planted_tree(tmp_path / "tree")), str(out), "--shard_size", "4"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert [Path(b["path"]).name for b in index["bad_files"]] == ["corrupt.png"]
+    config = DataConfig(source="shards", root=out, image_size=8, num_workers=0)
+    return SourceExample(config, ["a", "b", "c"], good=15)
+
+
+#: A builder of example data per registered source. A new source gets its conformance tests from the table;
+#: they fail until a builder for it is added here.
+SOURCE_EXAMPLES: dict[str, Callable[[Path], SourceExample]] = {
+    "digits": _digits,
+    "cifar10": _cifar10,
+    "imagefolder": _imagefolder,
+    "shards": _shards,
+}
+
+
+@pytest.fixture
+def source_example(tmp_path: Path) -> Callable[[str], SourceExample]:
+    def build(source: str) -> SourceExample:
+        if source not in SOURCE_EXAMPLES:
+            pytest.fail(f"data source {source!r} has no example data: add a builder to SOURCE_EXAMPLES in {__file__}")
+        return SOURCE_EXAMPLES[source](tmp_path)
+
+    return build

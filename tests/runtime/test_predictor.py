@@ -9,15 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import lightship.runtime as runtime
-from lightship.bundle.reference import load_reference
 from lightship.errors import BundleError
 from lightship.export import export_bundle
-from lightship.images import decode_image
-from lightship.models import InferenceWrapper, ModelMeta
+from lightship.models import ModelMeta
 from lightship.runtime.predict import predict_command
 
 
@@ -26,40 +23,15 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     meta = ModelMeta("airbench", 3, ["cat", "dog", "fox"], 32, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
     out = tmp_path_factory.mktemp("rt") / "bundle"
     export_bundle(
-        meta.build().eval(), meta, out, ["torchscript", "onnx", "openvino"], calibration_size=4, verify_n=16
+        meta.build().eval(), meta, out, ["onnx"], calibration_size=4, verify_n=16
     )
     return out
-
-
-def _eager(bundle: Path, image: object) -> np.ndarray:
-    wrapper = InferenceWrapper(load_reference(bundle / "reference.pt"))
-    with torch.no_grad():
-        return wrapper(torch.from_numpy(decode_image(image))[None])[0][0].numpy()
 
 
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.mark.parametrize("name", ["auto", "onnxruntime", "openvino", "torchscript"])
-def test_every_runtime_matches_eager_on_odd_images(bundle, name):
-    predictor = runtime.load(bundle, runtime=name, threads=1)
-    rng = np.random.default_rng(1)
-    images = [
-        Image.fromarray(rng.integers(0, 256, (40, 30), dtype=np.uint8), mode="L"),
-        Image.fromarray(rng.integers(0, 256, (20, 50, 4), dtype=np.uint8), mode="RGBA"),
-        rng.integers(0, 256, (1, 1, 3), dtype=np.uint8),
-        rng.integers(0, 256, (20, 3000, 3), dtype=np.uint8),
-        rng.integers(0, 256, (40, 30, 3), dtype=np.uint8),
-    ]
-    results = predictor.predict(images, top_k=2)
-    assert len(results) == len(images)
-    for image, result in zip(images, results, strict=True):
-        np.testing.assert_allclose(result.probs, _eager(bundle, image), atol=1e-5)
-        assert result.label == ["cat", "dog", "fox"][int(np.argmax(result.probs))]
-        assert len(result.top_k) == 2 and result.top_k[0] == (result.label, result.score)
 
 
 def test_every_input_type_gives_the_same_answer(bundle, tmp_path):
