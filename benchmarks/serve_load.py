@@ -82,7 +82,9 @@ if ls is not None:
             return {"top_k": [{"label": self.labels[i], "probability": float(output[i])} for i in order]}
 
 
-def litserve_main(bundle: Path, port: int, max_batch: int, batch_timeout_ms: float, threads: int | None) -> None:
+def litserve_main(
+    bundle: Path, port: int, max_batch: int, batch_timeout_ms: float, threads: int | None
+) -> None:
     """Run LitServe with its own batching (max batch, batch timeout) over the bundle's ONNX artifact."""
     api = OnnxAPI(bundle, threads, max_batch_size=max_batch, batch_timeout=batch_timeout_ms / 1000)
     server = ls.LitServer(api, accelerator="cpu", workers_per_device=1)
@@ -97,15 +99,31 @@ class ServerSpec:
     predict_path: str
 
 
-def specs(bundle: Path, port: int, max_batch: int, max_wait_ms: float, threads: int | None) -> dict[str, ServerSpec]:
-    lightship = ("import sys; from pathlib import Path; from lightship.serve import serve_command; "
-                 f"sys.exit(serve_command(Path({str(bundle)!r}), host={HOST!r}, port={port}, "
-                 f"max_batch={max_batch}, max_wait_ms={max_wait_ms}, threads={threads}))")
-    litserve = [sys.executable, __file__, "--run-litserve", str(bundle), "--port", str(port),
-                "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms),
-                *(["--threads", str(threads)] if threads else [])]
-    return {"lightship": ServerSpec("lightship", [sys.executable, "-c", lightship], "/readyz", "/v1/predict"),
-            "litserve": ServerSpec("litserve", litserve, "/health", "/predict")}
+def specs(
+    bundle: Path, port: int, max_batch: int, max_wait_ms: float, threads: int | None
+) -> dict[str, ServerSpec]:
+    lightship = (
+        "import sys; from pathlib import Path; from lightship.serve import serve_command; "
+        f"sys.exit(serve_command(Path({str(bundle)!r}), host={HOST!r}, port={port}, "
+        f"max_batch={max_batch}, max_wait_ms={max_wait_ms}, threads={threads}))"
+    )
+    litserve = [
+        sys.executable,
+        __file__,
+        "--run-litserve",
+        str(bundle),
+        "--port",
+        str(port),
+        "--max-batch",
+        str(max_batch),
+        "--max-wait-ms",
+        str(max_wait_ms),
+        *(["--threads", str(threads)] if threads else []),
+    ]
+    return {
+        "lightship": ServerSpec("lightship", [sys.executable, "-c", lightship], "/readyz", "/v1/predict"),
+        "litserve": ServerSpec("litserve", litserve, "/health", "/predict"),
+    }
 
 
 def free_port() -> int:
@@ -116,7 +134,9 @@ def free_port() -> int:
 
 def start(spec: ServerSpec, port: int, log: Path) -> subprocess.Popen:
     # Own process group: LitServe starts worker processes that must go down with the server.
-    process = subprocess.Popen(spec.command, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        spec.command, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -156,16 +176,26 @@ def jpeg(seed: int, size: int = 32) -> bytes:
 
 
 def multipart_request(path: str, port: int, data: bytes, part_type: str = "image/jpeg") -> bytes:
-    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n"
-            f"Content-Type: {part_type}\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
-    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n")
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n'
+            f"Content-Type: {part_type}\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
 def raw_request(path: str, port: int, data: bytes, content_type: str) -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
     return head.encode() + data
 
 
@@ -180,10 +210,12 @@ def good_requests(path: str, port: int, count: int = 64) -> list[bytes]:
 def bad_requests(path: str, port: int) -> list[bytes]:
     """The bad-input classes of the soak: non-image, truncated JPEG, zero bytes, wrong content type."""
     good = jpeg(12345, size=64)
-    return [multipart_request(path, port, b"this is not an image" * 10, "application/octet-stream"),
-            multipart_request(path, port, good[: len(good) // 2]),
-            multipart_request(path, port, b""),
-            raw_request(path, port, good, "text/plain")]
+    return [
+        multipart_request(path, port, b"this is not an image" * 10, "application/octet-stream"),
+        multipart_request(path, port, good[: len(good) // 2]),
+        multipart_request(path, port, b""),
+        raw_request(path, port, good, "text/plain"),
+    ]
 
 
 # --------------------------------------------------------------------------- load generator
@@ -194,7 +226,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
-    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+    headers = {
+        k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
+    }
     if headers.get("transfer-encoding", "").lower() == "chunked":
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip(), 16)
@@ -229,7 +263,9 @@ class LoadResult:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-async def drive(port: int, payloads: list[bytes], concurrency: int, total: int) -> tuple[list[float], Counter]:
+async def drive(
+    port: int, payloads: list[bytes], concurrency: int, total: int
+) -> tuple[list[float], Counter]:
     """``total`` requests over ``concurrency`` keep-alive connections, cycling through ``payloads``."""
     ticket = itertools.count()
     latencies: list[float] = []
@@ -263,7 +299,9 @@ def cpu_seconds(pid: int) -> float:
     return sum(t.user + t.system for t in times)
 
 
-def measure(name: str, pid: int, port: int, payloads: list[bytes], concurrency: int, total: int) -> LoadResult:
+def measure(
+    name: str, pid: int, port: int, payloads: list[bytes], concurrency: int, total: int
+) -> LoadResult:
     asyncio.run(drive(port, payloads, concurrency, max(2 * concurrency, 100)))  # warm-up, not counted
     cpu = cpu_seconds(pid)
     start = time.perf_counter()
@@ -271,9 +309,18 @@ def measure(name: str, pid: int, port: int, payloads: list[bytes], concurrency: 
     seconds = time.perf_counter() - start
     cpu = cpu_seconds(pid) - cpu
     ms = np.array(latencies) * 1000
-    return LoadResult(name, concurrency, total, round(seconds, 3), round(total / seconds, 1),
-                      round(float(np.percentile(ms, 50)), 2), round(float(np.percentile(ms, 99)), 2),
-                      round(float(ms.max()), 2), round(1000 * cpu / total, 3), {str(k): v for k, v in sorted(statuses.items())})
+    return LoadResult(
+        name,
+        concurrency,
+        total,
+        round(seconds, 3),
+        round(total / seconds, 1),
+        round(float(np.percentile(ms, 50)), 2),
+        round(float(np.percentile(ms, 99)), 2),
+        round(float(ms.max()), 2),
+        round(1000 * cpu / total, 3),
+        {str(k): v for k, v in sorted(statuses.items())},
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -284,13 +331,16 @@ def rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
 
 
-def soak(spec: ServerSpec, process: subprocess.Popen, port: int, total: int, concurrency: int,
-         bad_fraction: float) -> dict:
+def soak(
+    spec: ServerSpec, process: subprocess.Popen, port: int, total: int, concurrency: int, bad_fraction: float
+) -> dict:
     good = good_requests(spec.predict_path, port)
     bad = bad_requests(spec.predict_path, port)
     every = max(1, round(1 / bad_fraction))
-    payloads = [bad[(i // every) % len(bad)] if i % every == every - 1 else good[i % len(good)]
-                for i in range(every * len(good) * len(bad))]
+    payloads = [
+        bad[(i // every) % len(bad)] if i % every == every - 1 else good[i % len(good)]
+        for i in range(every * len(good) * len(bad))
+    ]
     asyncio.run(drive(port, payloads, concurrency, 2000))  # warm-up: allocator arenas, caches
     before = rss_mb(process.pid)
     start = time.perf_counter()
@@ -299,12 +349,21 @@ def soak(spec: ServerSpec, process: subprocess.Popen, port: int, total: int, con
     after = rss_mb(process.pid)
     errors_5xx = sum(v for k, v in statuses.items() if k >= 500)
     ms = np.array(latencies) * 1000
-    return {"server": spec.name, "requests": total, "concurrency": concurrency, "bad_fraction": bad_fraction,
-            "seconds": round(seconds, 1), "throughput_rps": round(total / seconds, 1),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "errors_5xx": errors_5xx, "rss_mb_after_warmup": round(before, 1), "rss_mb_end": round(after, 1),
-            "rss_growth_pct": round(100 * (after - before) / before, 2),
-            "passed": errors_5xx == 0 and after <= before * 1.10}
+    return {
+        "server": spec.name,
+        "requests": total,
+        "concurrency": concurrency,
+        "bad_fraction": bad_fraction,
+        "seconds": round(seconds, 1),
+        "throughput_rps": round(total / seconds, 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors_5xx": errors_5xx,
+        "rss_mb_after_warmup": round(before, 1),
+        "rss_mb_end": round(after, 1),
+        "rss_growth_pct": round(100 * (after - before) / before, 2),
+        "passed": errors_5xx == 0 and after <= before * 1.10,
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -319,27 +378,39 @@ def export_untrained(out: Path) -> Path:
 
 
 def print_table(results: list[LoadResult]) -> None:
-    print(f"{'server':10s} {'conc':>5s} {'requests':>8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} "
-          f"{'max ms':>8s} {'cpu ms/req':>10s}  statuses")
+    print(
+        f"{'server':10s} {'conc':>5s} {'requests':>8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'max ms':>8s} {'cpu ms/req':>10s}  statuses"
+    )
     for r in results:
-        print(f"{r.server:10s} {r.concurrency:5d} {r.requests:8d} {r.throughput_rps:8.1f} {r.p50_ms:8.2f} "
-              f"{r.p99_ms:8.2f} {r.max_ms:8.2f} {r.server_cpu_ms_per_request:10.3f}  {r.statuses}")
+        print(
+            f"{r.server:10s} {r.concurrency:5d} {r.requests:8d} {r.throughput_rps:8.1f} {r.p50_ms:8.2f} "
+            f"{r.p99_ms:8.2f} {r.max_ms:8.2f} {r.server_cpu_ms_per_request:10.3f}  {r.statuses}"
+        )
     by = {(r.server, r.concurrency): r.throughput_rps for r in results}
     for conc in sorted({r.concurrency for r in results}):
         if ("lightship", conc) in by and ("litserve", conc) in by:
-            print(f"concurrency {conc}: lightship / litserve = {by['lightship', conc] / by['litserve', conc]:.2f}x")
+            print(
+                f"concurrency {conc}: lightship / litserve = {by['lightship', conc] / by['litserve', conc]:.2f}x"
+            )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bundle", type=Path, help="Bundle to serve (default: untrained airbench exported now)")
-    parser.add_argument("--servers", nargs="+", default=["lightship", "litserve"], choices=["lightship", "litserve"])
+    parser.add_argument(
+        "--bundle", type=Path, help="Bundle to serve (default: untrained airbench exported now)"
+    )
+    parser.add_argument(
+        "--servers", nargs="+", default=["lightship", "litserve"], choices=["lightship", "litserve"]
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--requests", type=int, default=2000, help="Measured requests per concurrency level")
     parser.add_argument("--max-batch", type=int, default=32)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--threads", type=int, help="Runtime threads for both servers (default: all cores)")
-    parser.add_argument("--soak", action="store_true", help="Soak lightship instead: 5xx count and RSS growth")
+    parser.add_argument(
+        "--soak", action="store_true", help="Soak lightship instead: 5xx count and RSS growth"
+    )
     parser.add_argument("--soak-requests", type=int, default=20_000)
     parser.add_argument("--soak-concurrency", type=int, default=64)
     parser.add_argument("--bad-fraction", type=float, default=0.05)
@@ -353,9 +424,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="lightship-serve-load-") as scratch:
         bundle = args.bundle or export_untrained(Path(scratch))
-        report: dict = {"bundle": str(bundle), "cpus": len(os.sched_getaffinity(0)),
-                        "loadavg_before": os.getloadavg(), "max_batch": args.max_batch,
-                        "max_wait_ms": args.max_wait_ms, "threads": args.threads}
+        report: dict = {
+            "bundle": str(bundle),
+            "cpus": len(os.sched_getaffinity(0)),
+            "loadavg_before": os.getloadavg(),
+            "max_batch": args.max_batch,
+            "max_wait_ms": args.max_wait_ms,
+            "threads": args.threads,
+        }
         servers = ["lightship"] if args.soak else args.servers
         results: list[LoadResult] = []
         for name in servers:
@@ -364,16 +440,19 @@ def main() -> int:
             process = start(spec, port, Path(scratch) / f"{name}.log")
             try:
                 if args.soak:
-                    report["soak"] = soak(spec, process, port, args.soak_requests, args.soak_concurrency,
-                                          args.bad_fraction)
+                    report["soak"] = soak(
+                        spec, process, port, args.soak_requests, args.soak_concurrency, args.bad_fraction
+                    )
                     print(json.dumps(report["soak"], indent=2))
                 else:
                     payloads = good_requests(spec.predict_path, port)
                     for conc in args.concurrency:
                         results.append(measure(name, process.pid, port, payloads, conc, args.requests))
-                        print(f"  {name} c={conc}: {results[-1].throughput_rps} req/s, p99 {results[-1].p99_ms} ms, "
-                              f"server CPU {results[-1].server_cpu_ms_per_request} ms/request",
-                              file=sys.stderr)
+                        print(
+                            f"  {name} c={conc}: {results[-1].throughput_rps} req/s, p99 {results[-1].p99_ms} ms, "
+                            f"server CPU {results[-1].server_cpu_ms_per_request} ms/request",
+                            file=sys.stderr,
+                        )
             finally:
                 stop(process)
         report["loadavg_after"] = os.getloadavg()

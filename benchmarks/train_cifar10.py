@@ -176,15 +176,25 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as cache:
             rates = {}
             for n in (1, 2):
-                extra = ["--trainer.max_epochs", "1", "--tta", "0", "--trainer.accelerator", "cpu",
-                         "--trainer.devices", str(n)]
+                extra = [
+                    "--trainer.max_epochs",
+                    "1",
+                    "--tta",
+                    "0",
+                    "--trainer.accelerator",
+                    "cpu",
+                    "--trainer.devices",
+                    str(n),
+                ]
                 if n > 1:
                     extra += ["--trainer.strategy", "ddp"]
                 _, summary = run_lightship(args.data_root, args.out / f"processes-{n}", Path(cache), extra)
                 rates[n] = summary["train_images_per_second"]
         results.update(one_process_images_per_second=rates[1], two_processes_images_per_second=rates[2])
-        print(f"processes: 1 process {rates[1]:.0f} images/s, 2 DDP processes {rates[2]:.0f} images/s "
-              f"(ratio {rates[2] / rates[1]:.2f})")
+        print(
+            f"processes: 1 process {rates[1]:.0f} images/s, 2 DDP processes {rates[2]:.0f} images/s "
+            f"(ratio {rates[2] / rates[1]:.2f})"
+        )
     if args.part in {"all", "full"}:
         with tempfile.TemporaryDirectory() as cache:
             wall, summary = run_lightship(

@@ -21,7 +21,9 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = TrainConfig(
         data=DataConfig(source="digits", batch_size=64, augment=AugmentConfig(flip="none")),
         model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
-        optim=OptimConfig(lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2, final_factor=0.05),
+        optim=OptimConfig(
+            lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2, final_factor=0.05
+        ),
         trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
         out=tmp_path_factory.mktemp("digits") / "run",
     )

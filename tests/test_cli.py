@@ -45,7 +45,9 @@ def test_unknown_command_and_no_command_are_usage_errors(capsys: pytest.CaptureF
     assert main([]) == 2
 
 
-@pytest.mark.parametrize("config", sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "config", sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")), ids=lambda p: p.stem
+)
 def test_every_shipped_config_parses_and_builds_its_model_and_optimiser(config: Path) -> None:
     """A typo'd key or a bad value in a shipped recipe fails here, not ten minutes into a run."""
     import lightning as L

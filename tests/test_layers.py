@@ -194,4 +194,6 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
         f"{Path('pkg/low/a.py')}:2: pkg.low.a -> pkg.high.b (low is below high)"
     ]
     assert cycles(edges) == [["pkg.low.c", "pkg.low.d"]]
-    assert private_imports(edges) == [f"{Path('pkg/low/c.py')}:1: pkg.low.c -> pkg.low.d imports private _hidden"]
+    assert private_imports(edges) == [
+        f"{Path('pkg/low/c.py')}:1: pkg.low.c -> pkg.low.d imports private _hidden"
+    ]

@@ -52,7 +52,9 @@ class Table(Generic[R], Mapping[str, R]):
     An unknown name raises ``error`` (a LightshipError subclass) that lists the known names.
     """
 
-    def __init__(self, kind: str, rows: Mapping[str, R], error: type[LightshipError] = LightshipError) -> None:
+    def __init__(
+        self, kind: str, rows: Mapping[str, R], error: type[LightshipError] = LightshipError
+    ) -> None:
         self.kind = kind
         self._rows = dict(rows)
         self._error = error
@@ -61,7 +63,9 @@ class Table(Generic[R], Mapping[str, R]):
         try:
             return self._rows[name]
         except KeyError:
-            raise self._error(f"unknown {self.kind} {name!r}; choose one of {', '.join(self._rows)}") from None
+            raise self._error(
+                f"unknown {self.kind} {name!r}; choose one of {', '.join(self._rows)}"
+            ) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)

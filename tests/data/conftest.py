@@ -124,7 +124,9 @@ def _cifar10(tmp_path: Path) -> SourceExample:
 
 
 def _imagefolder(tmp_path: Path) -> SourceExample:
-    config = DataConfig(source="imagefolder", root=_planted_tree(tmp_path / "tree"), image_size=8, num_workers=0)
+    config = DataConfig(
+        source="imagefolder", root=_planted_tree(tmp_path / "tree"), image_size=8, num_workers=0
+    )
     return SourceExample(config, ["a", "b", "c"], good=15, bad={"train": ["corrupt.png"]})
 
 
@@ -154,7 +156,9 @@ SOURCE_EXAMPLES: dict[str, Callable[[Path], SourceExample]] = {
 def source_example(tmp_path: Path) -> Callable[[str], SourceExample]:
     def build(source: str) -> SourceExample:
         if source not in SOURCE_EXAMPLES:
-            pytest.fail(f"data source {source!r} has no example data: add a builder to SOURCE_EXAMPLES in {__file__}")
+            pytest.fail(
+                f"data source {source!r} has no example data: add a builder to SOURCE_EXAMPLES in {__file__}"
+            )
         return SOURCE_EXAMPLES[source](tmp_path)
 
     return build

@@ -25,7 +25,11 @@ def test_every_format_runs_in_a_registered_runtime_and_every_runtime_has_a_forma
 def test_every_format_exports_and_passes_verification(digits_bundle, name):
     row = FORMATS[name]
     artifact = find_artifact(read_manifest(digits_bundle), name)
-    assert (artifact["runtime"], artifact["precision"], artifact["file"]) == (row.runtime, row.precision, row.file)
+    assert (artifact["runtime"], artifact["precision"], artifact["file"]) == (
+        row.runtime,
+        row.precision,
+        row.file,
+    )
     assert artifact["file"] in [record["path"] for record in artifact["files"]]
     check = artifact["verification"]
     assert check["passed"] is True, check  # digits has labels: int8 is gated too

@@ -22,9 +22,7 @@ from lightship.runtime.predict import predict_command
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     meta = ModelMeta("airbench", 3, ["cat", "dog", "fox"], 32, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
     out = tmp_path_factory.mktemp("rt") / "bundle"
-    export_bundle(
-        meta.build().eval(), meta, out, ["onnx"], calibration_size=4, verify_n=16
-    )
+    export_bundle(meta.build().eval(), meta, out, ["onnx"], calibration_size=4, verify_n=16)
     return out
 
 
@@ -96,5 +94,7 @@ def test_loading_a_bundle_imports_neither_torch_nor_lightning(bundle):
         "p.predict(__import__('numpy').zeros((5, 7, 3), 'uint8')); "
         "print(sorted(m for m in ('torch', 'lightning') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]", done.stdout

@@ -26,8 +26,15 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lightship.models import ModelMeta
 
     meta = ModelMeta("airbench", 10, [f"class{i}" for i in range(10)], 32, [0.5] * 3, [0.25] * 3)
-    out, _ = export_bundle(meta.build().eval(), meta, tmp_path_factory.mktemp("serve") / "bundle",
-                           formats=["onnx"], verify_n=16, keep_samples=4, threads=1)
+    out, _ = export_bundle(
+        meta.build().eval(),
+        meta,
+        tmp_path_factory.mktemp("serve") / "bundle",
+        formats=["onnx"],
+        verify_n=16,
+        keep_samples=4,
+        threads=1,
+    )
     return out
 
 
@@ -46,18 +53,27 @@ def jpeg(width: int = 32, height: int = 32, seed: int = 0, smooth: bool = False)
 def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     """A tiny PNG whose header claims width x height pixels: what a decompression bomb looks like to a
     server that checks sizes before decoding."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="session")
 def images() -> dict[str, bytes]:
-    return {"small": jpeg(), "other": jpeg(48, 40, seed=1), "big": jpeg(4000, 4000, smooth=True),
-            "bomb": png_bomb()}
+    return {
+        "small": jpeg(),
+        "other": jpeg(48, 40, seed=1),
+        "big": jpeg(4000, 4000, smooth=True),
+        "bomb": png_bomb(),
+    }
 
 
 def free_socket() -> socket.socket:

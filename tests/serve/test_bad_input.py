@@ -13,34 +13,106 @@ def _truncated(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize(("name", "make_request", "status", "code"), [
-    ("non-image", lambda im: {"files": {"file": ("notes.txt", b"hello, world", "application/octet-stream")}},
-     400, "not_an_image"),
-    ("truncated", lambda im: {"files": {"file": ("cut.jpg", _truncated(im["other"]), "image/jpeg")}},
-     400, "corrupt_image"),
-    ("bomb", lambda im: {"files": {"file": ("bomb.png", im["bomb"], "image/png")}}, 413, "image_too_many_pixels"),
-    ("zero bytes multipart", lambda im: {"files": {"file": ("empty.jpg", b"", "image/jpeg")}}, 400, "empty_image"),
-    ("zero bytes raw", lambda im: {"content": b"", "headers": {"Content-Type": "image/png"}}, 400, "empty_image"),
-    ("wrong body type", lambda im: {"content": im["small"], "headers": {"Content-Type": "text/plain"}},
-     415, "unsupported_media_type"),
-    ("no content type", lambda im: {"content": im["small"]}, 415, "unsupported_media_type"),
-    ("wrong part type", lambda im: {"files": {"file": ("a.jpg", im["small"], "text/html")}},
-     415, "unsupported_media_type"),
-    ("no file field", lambda im: {"content": b'--B\r\nContent-Disposition: form-data; name="text"\r\n\r\nx\r\n--B--\r\n',
-                                  "headers": {"Content-Type": "multipart/form-data; boundary=B"}}, 400, "no_file"),
-    ("cut multipart", lambda im: {"content": b'--B\r\nContent-Disposition: form-data; name="file"; filename="a"'
-                                             b'\r\n\r\n' + im["small"],
-                                  "headers": {"Content-Type": "multipart/form-data; boundary=B"}},
-     400, "malformed_multipart"),
-    ("no boundary", lambda im: {"content": b"x", "headers": {"Content-Type": "multipart/form-data"}},
-     400, "malformed_multipart"),
-    ("two files", lambda im: {"files": [("file", im["small"]), ("file", im["small"])]}, 400, "too_many_files"),
-    ("too large", lambda im: {"content": TOO_LARGE, "headers": {"Content-Type": "image/jpeg"}},
-     413, "upload_too_large"),
-    ("too large chunked", lambda im: {"content": iter([TOO_LARGE[:700_000], TOO_LARGE[700_000:]]),
-                                      "headers": {"Content-Type": "image/jpeg"}}, 413, "upload_too_large"),
-    ("bad top_k", lambda im: {"params": {"top_k": 0}, "files": {"file": im["small"]}}, 422, "invalid_parameter"),
-])
+@pytest.mark.parametrize(
+    ("name", "make_request", "status", "code"),
+    [
+        (
+            "non-image",
+            lambda im: {"files": {"file": ("notes.txt", b"hello, world", "application/octet-stream")}},
+            400,
+            "not_an_image",
+        ),
+        (
+            "truncated",
+            lambda im: {"files": {"file": ("cut.jpg", _truncated(im["other"]), "image/jpeg")}},
+            400,
+            "corrupt_image",
+        ),
+        (
+            "bomb",
+            lambda im: {"files": {"file": ("bomb.png", im["bomb"], "image/png")}},
+            413,
+            "image_too_many_pixels",
+        ),
+        (
+            "zero bytes multipart",
+            lambda im: {"files": {"file": ("empty.jpg", b"", "image/jpeg")}},
+            400,
+            "empty_image",
+        ),
+        (
+            "zero bytes raw",
+            lambda im: {"content": b"", "headers": {"Content-Type": "image/png"}},
+            400,
+            "empty_image",
+        ),
+        (
+            "wrong body type",
+            lambda im: {"content": im["small"], "headers": {"Content-Type": "text/plain"}},
+            415,
+            "unsupported_media_type",
+        ),
+        ("no content type", lambda im: {"content": im["small"]}, 415, "unsupported_media_type"),
+        (
+            "wrong part type",
+            lambda im: {"files": {"file": ("a.jpg", im["small"], "text/html")}},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "no file field",
+            lambda im: {
+                "content": b'--B\r\nContent-Disposition: form-data; name="text"\r\n\r\nx\r\n--B--\r\n',
+                "headers": {"Content-Type": "multipart/form-data; boundary=B"},
+            },
+            400,
+            "no_file",
+        ),
+        (
+            "cut multipart",
+            lambda im: {
+                "content": b'--B\r\nContent-Disposition: form-data; name="file"; filename="a"'
+                b"\r\n\r\n" + im["small"],
+                "headers": {"Content-Type": "multipart/form-data; boundary=B"},
+            },
+            400,
+            "malformed_multipart",
+        ),
+        (
+            "no boundary",
+            lambda im: {"content": b"x", "headers": {"Content-Type": "multipart/form-data"}},
+            400,
+            "malformed_multipart",
+        ),
+        (
+            "two files",
+            lambda im: {"files": [("file", im["small"]), ("file", im["small"])]},
+            400,
+            "too_many_files",
+        ),
+        (
+            "too large",
+            lambda im: {"content": TOO_LARGE, "headers": {"Content-Type": "image/jpeg"}},
+            413,
+            "upload_too_large",
+        ),
+        (
+            "too large chunked",
+            lambda im: {
+                "content": iter([TOO_LARGE[:700_000], TOO_LARGE[700_000:]]),
+                "headers": {"Content-Type": "image/jpeg"},
+            },
+            413,
+            "upload_too_large",
+        ),
+        (
+            "bad top_k",
+            lambda im: {"params": {"top_k": 0}, "files": {"file": im["small"]}},
+            422,
+            "invalid_parameter",
+        ),
+    ],
+)
 def test_bad_input_is_a_named_4xx(serve, images, name, make_request, status, code) -> None:
     url = serve(**FAST)
     response = httpx.post(f"{url}/v1/predict", **make_request(images))
@@ -56,7 +128,9 @@ def test_bad_file_in_batch_is_named(serve, images) -> None:
     response = httpx.post(f"{url}/v1/predict/batch", files=files)
     assert response.status_code == 400
     assert "broken.jpg" in response.json()["error"]["message"]
-    raw = httpx.post(f"{url}/v1/predict/batch", content=images["small"], headers={"Content-Type": "image/jpeg"})
+    raw = httpx.post(
+        f"{url}/v1/predict/batch", content=images["small"], headers={"Content-Type": "image/jpeg"}
+    )
     assert raw.status_code == 415
 
 

@@ -58,10 +58,16 @@ def test_deadline_answers_504(serve, images) -> None:
 
 
 def test_sigterm_drains_the_request_in_flight(bundle: Path, images, port: int) -> None:
-    code = ("import sys; from pathlib import Path; from lightship.serve import serve_command; "
-            f"sys.exit(serve_command(Path({str(bundle)!r}), port={port}, threads=1))")
-    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env={**os.environ, "LIGHTSHIP_TOKEN": ""})
+    code = (
+        "import sys; from pathlib import Path; from lightship.serve import serve_command; "
+        f"sys.exit(serve_command(Path({str(bundle)!r}), port={port}, threads=1))"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "LIGHTSHIP_TOKEN": ""},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -45,9 +45,12 @@ def test_predict_matches_predictor(serve, bundle: Path, images: dict[str, bytes]
     url = serve(**FAST)
     predictor = load(bundle, runtime="onnxruntime", threads=1)
     expected = predictor.predict(images["small"], top_k=10)
-    multipart = httpx.post(f"{url}/v1/predict", params={"top_k": 10},
-                           files={"file": ("cat.jpg", images["small"], "image/jpeg")})
-    raw = httpx.post(f"{url}/v1/predict?top_k=10", content=images["small"], headers={"Content-Type": "image/jpeg"})
+    multipart = httpx.post(
+        f"{url}/v1/predict", params={"top_k": 10}, files={"file": ("cat.jpg", images["small"], "image/jpeg")}
+    )
+    raw = httpx.post(
+        f"{url}/v1/predict?top_k=10", content=images["small"], headers={"Content-Type": "image/jpeg"}
+    )
     for response in (multipart, raw):
         assert response.status_code == 200, response.text
         body = response.json()
@@ -79,12 +82,15 @@ def test_concurrent_requests_are_batched(serve, images: dict[str, bytes]) -> Non
 
     async def burst() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=48)) as client:
-            return await asyncio.gather(*[client.post("/v1/predict", files={"file": images["small"]})
-                                          for _ in range(48)])
+            return await asyncio.gather(
+                *[client.post("/v1/predict", files={"file": images["small"]}) for _ in range(48)]
+            )
 
     responses = asyncio.run(burst())
     assert all(r.status_code == 200 for r in responses)
     assert max(r.json()["batch_size"] for r in responses) > 1
     lines = httpx.get(f"{url}/metrics").text.splitlines()
-    value = {line.split(" ")[0]: float(line.split(" ")[1]) for line in lines if line.startswith("lightship_batch")}
+    value = {
+        line.split(" ")[0]: float(line.split(" ")[1]) for line in lines if line.startswith("lightship_batch")
+    }
     assert value["lightship_batch_size_count"] > value['lightship_batch_size_bucket{le="1.0"}']

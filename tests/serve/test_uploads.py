@@ -11,9 +11,11 @@ CT = "multipart/form-data; boundary=XyZ"
 
 
 def test_parts_with_preamble_padding_epilogue_and_crlf_in_content() -> None:
-    body = (b"preamble\r\n--XyZ  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
-            b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--XyNotIt\r\n\xff\xd9\r\n--XyZ\r\n"
-            b"Content-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--XyZ--\r\nepilogue")
+    body = (
+        b'preamble\r\n--XyZ  \r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--XyNotIt\r\n\xff\xd9\r\n--XyZ\r\n"
+        b'Content-Disposition: form-data; name="note"\r\n\r\nhi\r\n--XyZ--\r\nepilogue'
+    )
     parts = split_multipart(CT, body)
     assert [headers["content-type"] for headers, _ in parts[:1]] == ["image/jpeg"]
     assert parts[0][1] == b"\xff\xd8\r\n--XyNotIt\r\n\xff\xd9"
@@ -21,15 +23,18 @@ def test_parts_with_preamble_padding_epilogue_and_crlf_in_content() -> None:
 
 
 def test_quoted_boundary() -> None:
-    body = b"--a b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nDATA\r\n--a b--\r\n"
+    body = b'--a b\r\nContent-Disposition: form-data; name="f"; filename="x"\r\n\r\nDATA\r\n--a b--\r\n'
     assert split_multipart('multipart/form-data; boundary="a b"', body)[0][1] == b"DATA"
 
 
-@pytest.mark.parametrize("body", [
-    b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nDATA",  # no closing boundary
-    b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\nDATA\r\n--XyZ--",  # no blank line
-    b"--XyZjunk\r\n\r\nDATA\r\n--XyZ--",  # boundary not followed by a line break
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"\r\n\r\nDATA',  # no closing boundary
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"\r\nDATA\r\n--XyZ--',  # no blank line
+        b"--XyZjunk\r\n\r\nDATA\r\n--XyZ--",  # boundary not followed by a line break
+    ],
+)
 def test_malformed_bodies_are_400(body: bytes) -> None:
     with pytest.raises(ServeError) as info:
         split_multipart(CT, body)

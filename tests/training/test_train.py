@@ -81,7 +81,10 @@ def test_muon_recipe_trains_through_lightning_and_a_mid_epoch_stop_counts_half_e
     cfg.trainer["max_steps"] = steps_per_epoch * 6 + steps_per_epoch // 2
     summary = train(cfg).summary
     assert summary["global_step"] == cfg.trainer["max_steps"]
-    assert summary["epochs"] == round(cfg.trainer["max_steps"] / steps_per_epoch, 2) and 6 < summary["epochs"] < 7
+    assert (
+        summary["epochs"] == round(cfg.trainer["max_steps"] / steps_per_epoch, 2)
+        and 6 < summary["epochs"] < 7
+    )
     assert summary["test_acc"] >= 0.90
 
 
@@ -120,7 +123,8 @@ def test_interrupted_muon_run_resumes_to_bit_identical_weights(tmp_path: Path) -
     train(config("part"), callbacks=[_StopAfterFirstEpoch()])
     train(config("part"), resume=tmp_path / "part")
     whole, resumed = (
-        torch.load(tmp_path / run / "checkpoints" / "last.ckpt", weights_only=True) for run in ("whole", "part")
+        torch.load(tmp_path / run / "checkpoints" / "last.ckpt", weights_only=True)
+        for run in ("whole", "part")
     )
     assert resumed["global_step"] == whole["global_step"] > 0
     for name, tensor in whole["state_dict"].items():

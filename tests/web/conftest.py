@@ -39,14 +39,19 @@ def node() -> str:
 @pytest.fixture(scope="session")
 def web_dist() -> Path:
     dist = REPO / "web" / "dist"
-    _require((dist / "index.html").is_file() and (REPO / "web/node_modules/playwright-core").is_dir(),
-             "the web app is not built: run `npm ci --prefix web && npm run build --prefix web` (make test does)")
+    _require(
+        (dist / "index.html").is_file() and (REPO / "web/node_modules/playwright-core").is_dir(),
+        "the web app is not built: run `npm ci --prefix web && npm run build --prefix web` (make test does)",
+    )
     return dist
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (.ci/run does)")
+    _require(
+        CHROMIUM.exists(),
+        f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (.ci/run does)",
+    )
     return CHROMIUM
 
 
@@ -59,7 +64,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     head = [m for m in classifier.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
         head.weight.mul_(40.0)
-    out, _ = export_bundle(classifier, meta, tmp_path_factory.mktemp("bundle") / "b", formats=["onnx"], verify=False)
+    out, _ = export_bundle(
+        classifier, meta, tmp_path_factory.mktemp("bundle") / "b", formats=["onnx"], verify=False
+    )
     return out
 
 
@@ -68,7 +75,9 @@ def _picture(width: int, height: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width] / max(width, height)
     base = rng.integers(0, 256, 3)
-    pixels = np.stack([(base[c] + 200 * (x if c % 2 else y)) % 256 for c in range(3)], axis=-1).astype(np.uint8)
+    pixels = np.stack([(base[c] + 200 * (x if c % 2 else y)) % 256 for c in range(3)], axis=-1).astype(
+        np.uint8
+    )
     image = Image.fromarray(pixels)
     draw = ImageDraw.Draw(image)
     for _ in range(4):

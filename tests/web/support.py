@@ -29,7 +29,9 @@ def serving(site: Path) -> Iterator[str]:
 
 
 def run_node(node: str, script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([node, str(REPO / script), *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [node, str(REPO / script), *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def run_browser(node: str, url: str, files: list[Path], *extra: str) -> dict:

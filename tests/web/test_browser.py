@@ -20,7 +20,9 @@ def score_diffs(results: list[dict], python: dict[str, np.ndarray]) -> dict[str,
     diffs: dict[str, float] = {}
     for result in results:
         expected = python[result["file"]]
-        assert result["label"] == LABELS[int(np.argmax(expected))], f"{result['file']}: top-1 differs from Python"
+        assert result["label"] == LABELS[int(np.argmax(expected))], (
+            f"{result['file']}: top-1 differs from Python"
+        )
         diffs[result["file"]] = abs(float(result["score"]) - float(expected.max()))
     return diffs
 
@@ -29,14 +31,17 @@ def worst(diffs: dict[str, float], suffix: str) -> float:
     return max(d for name, d in diffs.items() if name.endswith(suffix))
 
 
-def test_page_matches_python_and_works_offline(node, chromium, site_url, images, python_predictions, tmp_path):
+def test_page_matches_python_and_works_offline(
+    node, chromium, site_url, images, python_predictions, tmp_path
+):
     not_image = tmp_path / "notes.txt"
     not_image.write_text("not an image")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     shot = tmp_path / "page.png"
-    report = run_browser(node, f"{site_url}?backend=wasm", [*images, not_image, broken],
-                         "--screenshot", str(shot), "--offline")
+    report = run_browser(
+        node, f"{site_url}?backend=wasm", [*images, not_image, broken], "--screenshot", str(shot), "--offline"
+    )
     assert report["status"] == "ready", report
     assert report["crossOriginIsolated"] is True
     assert report["failedRequests"] == [] and report["consoleErrors"] == [], report
@@ -46,15 +51,19 @@ def test_page_matches_python_and_works_offline(node, chromium, site_url, images,
     assert "not an image" in errors["notes.txt"] and "cannot decode" in errors["broken.jpg"], errors
 
     diffs = score_diffs(predictions, python_predictions)
-    print(f"\nbrowser vs Python ONNX Runtime, top-1 probability max |diff|: "
-          f"PNG {worst(diffs, '.png'):.2e}, JPEG {worst(diffs, '.jpg'):.2e}")
+    print(
+        f"\nbrowser vs Python ONNX Runtime, top-1 probability max |diff|: "
+        f"PNG {worst(diffs, '.png'):.2e}, JPEG {worst(diffs, '.jpg'):.2e}"
+    )
     assert worst(diffs, ".png") <= 1e-4, diffs
 
     offline = report["offline"]
     assert offline["status"] == "ready", offline
     assert offline["results"][0]["score"] == predictions[0]["score"], offline
     assert shot.stat().st_size > 10_000  # a real page screenshot, not an empty image
-    if os.environ.get("LIGHTSHIP_UPDATE_SCREENSHOTS"):  # refresh the docs' picture; tests leave the tree clean
+    if os.environ.get(
+        "LIGHTSHIP_UPDATE_SCREENSHOTS"
+    ):  # refresh the docs' picture; tests leave the tree clean
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
 

@@ -15,21 +15,30 @@ from .test_browser import score_diffs, worst
 @pytest.fixture(scope="session")
 def node_runner(node: str) -> str:
     if not (REPO / "node/node_modules/onnxruntime-node").is_dir():
-        pytest.fail("the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
-                    "(make test does)", pytrace=False)
+        pytest.fail(
+            "the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
+            "(make test does)",
+            pytrace=False,
+        )
     return node
 
 
 def test_node_matches_python(node_runner, bundle, images, python_predictions):
-    done = run_node(node_runner, "node/lightship.mjs", "predict", str(bundle), *map(str, images), "--top-k", "3")
+    done = run_node(
+        node_runner, "node/lightship.mjs", "predict", str(bundle), *map(str, images), "--top-k", "3"
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["path"] for line in lines] == [str(p) for p in images]
     assert all(set(line) == {"path", "label", "score", "top_k"} and len(line["top_k"]) == 3 for line in lines)
-    results = [{"file": Path(line["path"]).name, "label": line["label"], "score": line["score"]} for line in lines]
+    results = [
+        {"file": Path(line["path"]).name, "label": line["label"], "score": line["score"]} for line in lines
+    ]
     diffs = score_diffs(results, python_predictions)
-    print(f"\nNode vs Python ONNX Runtime, top-1 probability max |diff|: "
-          f"PNG {worst(diffs, '.png'):.2e}, JPEG {worst(diffs, '.jpg'):.2e}")
+    print(
+        f"\nNode vs Python ONNX Runtime, top-1 probability max |diff|: "
+        f"PNG {worst(diffs, '.png'):.2e}, JPEG {worst(diffs, '.jpg'):.2e}"
+    )
     assert worst(diffs, ".png") <= 1e-4, diffs
 
 

@@ -18,7 +18,14 @@ from .support import serving
 def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_path):
     assert web_command(bundle, tmp_path / "site") == 0
     site = tmp_path / "site"
-    for name in ("index.html", "app.js", "sw.js", "ort/ort.min.mjs", "bundle/manifest.json", "bundle/model.onnx"):
+    for name in (
+        "index.html",
+        "app.js",
+        "sw.js",
+        "ort/ort.min.mjs",
+        "bundle/manifest.json",
+        "bundle/model.onnx",
+    ):
         assert (site / name).is_file(), name
     listing = json.loads((site / "offline.json").read_text())
     assert "bundle/model.onnx" in listing["files"] and "./" in listing["files"]
@@ -57,7 +64,10 @@ def test_bad_bundles_are_refused(bundle, web_dist, tmp_path):
 
 def test_server_sends_isolation_headers_and_wasm_type(bundle, web_dist, tmp_path: Path):
     site = build_site(bundle, tmp_path / "site")
-    with serving(site) as url, urllib.request.urlopen(url + "ort/ort-wasm-simd-threaded.jsep.wasm") as response:
+    with (
+        serving(site) as url,
+        urllib.request.urlopen(url + "ort/ort-wasm-simd-threaded.jsep.wasm") as response,
+    ):
         headers = response.headers
     assert headers["Content-Type"] == "application/wasm"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"

@@ -119,7 +119,9 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
     root = Path(bundle)
     path = root / MANIFEST_NAME
     if not root.is_dir():
-        raise BundleError(f"bundle {root} does not exist or is not a folder; create one with `lightship export`")
+        raise BundleError(
+            f"bundle {root} does not exist or is not a folder; create one with `lightship export`"
+        )
     if not path.is_file():
         raise BundleError(
             f"{root} has no {MANIFEST_NAME}, so it is not a bundle (an interrupted export never leaves one); "
@@ -146,7 +148,9 @@ def _validate(manifest: dict[str, Any], path: Path) -> None:
     problems = []
     if not _is_list_of(manifest.get("labels"), str):
         problems.append("labels must be a list of class names")
-    if not isinstance(manifest.get("input"), dict) or not isinstance(manifest["input"].get("image_size"), int):
+    if not isinstance(manifest.get("input"), dict) or not isinstance(
+        manifest["input"].get("image_size"), int
+    ):
         problems.append("input.image_size must be an integer")
     artifacts = manifest.get("artifacts")
     if not _is_list_of(artifacts, dict) or not all(_is_artifact(a) for a in artifacts):
@@ -164,7 +168,9 @@ def _validate(manifest: dict[str, Any], path: Path) -> None:
         elif not _is_list_of(limits.get("image_extensions"), str):
             problems.append("limits.image_extensions must be a list of file extensions")
     if problems:
-        raise BundleError(f"{path} is not a valid manifest: {'; '.join(problems)}. Re-run `lightship export`.")
+        raise BundleError(
+            f"{path} is not a valid manifest: {'; '.join(problems)}. Re-run `lightship export`."
+        )
 
 
 def _is_list_of(value: Any, kind: type) -> bool:
@@ -211,4 +217,6 @@ def find_artifact(manifest: dict[str, Any], format: str) -> dict[str, Any]:
         if artifact["format"] == format:
             return artifact
     have = ", ".join(a["format"] for a in manifest["artifacts"]) or "none"
-    raise BundleError(f"the bundle has no {format!r} artifact (it has: {have}); export it with --formats {format}")
+    raise BundleError(
+        f"the bundle has no {format!r} artifact (it has: {have}); export it with --formats {format}"
+    )

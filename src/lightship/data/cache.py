@@ -73,4 +73,3 @@ def _load(directory: Path, stem: str, split: FileSplit) -> Decoded | None:
         log.warning("ignoring damaged cache entry %s (%s); decoding again", directory / stem, exc)
         return None
     return Decoded(images, index, bad_index, bad)
-

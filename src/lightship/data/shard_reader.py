@@ -203,7 +203,11 @@ class ShardTrainStream(IterableDataset):
         epoch, self.epoch = self.epoch, self.epoch + 1
         worker, _ = _worker()
         pipeline = _pipeline(
-            self.urls, self.rank, self.world_size, shardshuffle=len(self.urls), seed=mix_seeds(self.seed, epoch)
+            self.urls,
+            self.rank,
+            self.world_size,
+            shardshuffle=len(self.urls),
+            seed=mix_seeds(self.seed, epoch),
         )
         pipeline = pipeline.shuffle(self.shuffle_buffer, seed=mix_seeds(self.seed, epoch, self.rank, worker))
         pipeline = pipeline.compose(

@@ -21,8 +21,12 @@ from lightship.serve.settings import ServeSettings
 from lightship.serve.state import ServerState
 
 
-def create_app(bundle: str | Path | Predictor, settings: ServeSettings | None = None,
-               runtime: str = "onnxruntime", threads: int | None = None) -> FastAPI:
+def create_app(
+    bundle: str | Path | Predictor,
+    settings: ServeSettings | None = None,
+    runtime: str = "onnxruntime",
+    threads: int | None = None,
+) -> FastAPI:
     """The app serving ``bundle`` (a folder, checked against its manifest hashes now, or a loaded Predictor).
 
     Batching starts and the model warms up in the app's lifespan, i.e. once the server runs it.
@@ -39,10 +43,13 @@ def create_app(bundle: str | Path | Predictor, settings: ServeSettings | None = 
         finally:  # uvicorn has drained in-flight requests by now; finish what is queued, then stop
             await state.stop()
 
-    app = FastAPI(title=f"lightship serve: {predictor.manifest['model']['name']}", version=__version__,
-                  description="Image classification with a lightship bundle. Send raw image bytes; "
-                              "resizing and normalisation happen inside the model.",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title=f"lightship serve: {predictor.manifest['model']['name']}",
+        version=__version__,
+        description="Image classification with a lightship bundle. Send raw image bytes; "
+        "resizing and normalisation happen inside the model.",
+        lifespan=lifespan,
+    )
     app.state.server = state
     for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
@@ -55,7 +62,11 @@ def create_app(bundle: str | Path | Predictor, settings: ServeSettings | None = 
     # add_middleware wraps: the last added is outermost. Metrics outermost so it counts every answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     if settings.cors:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app

@@ -53,8 +53,14 @@ class _Pending:
 class MicroBatcher:
     """Groups submitted images into model calls of up to ``max_batch`` images per size."""
 
-    def __init__(self, run: Callable[[np.ndarray], np.ndarray], metrics: ServeMetrics, max_batch: int,
-                 max_wait_ms: float, queue_size: int) -> None:
+    def __init__(
+        self,
+        run: Callable[[np.ndarray], np.ndarray],
+        metrics: ServeMetrics,
+        max_batch: int,
+        max_wait_ms: float,
+        queue_size: int,
+    ) -> None:
         self._run = run
         self._metrics = metrics
         self.max_batch = max_batch
@@ -164,7 +170,9 @@ class MicroBatcher:
             self._metrics.inference.observe(seconds)
             for item, row in zip(group, probs, strict=True):
                 if not item.future.done():
-                    item.future.set_result(Scored(row, (started - item.enqueued) * 1000, seconds * 1000, len(group)))
+                    item.future.set_result(
+                        Scored(row, (started - item.enqueued) * 1000, seconds * 1000, len(group))
+                    )
 
     def _run_groups(self, groups: list[list[np.ndarray]]) -> list[tuple[np.ndarray, float]]:
         """On the model thread: stack and run each same-size group, timing each call."""

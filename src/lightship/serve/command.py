@@ -35,11 +35,23 @@ def app_from_env() -> FastAPI:
     return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
 
 
-def serve_command(bundle: Path, runtime: RuntimeChoice = "onnxruntime", host: str = "127.0.0.1", port: int = 8000,
-                  workers: int = 1, max_batch: int = 32, max_wait_ms: float = 5.0, token: str | None = None,
-                  max_upload_mb: float = 10.0, queue_size: int = 512, timeout_s: float = 10.0,
-                  cors: list[str] | None = None, threads: int | None = None, site: Path | None = None,
-                  access_log: bool = False) -> int:
+def serve_command(
+    bundle: Path,
+    runtime: RuntimeChoice = "onnxruntime",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    max_batch: int = 32,
+    max_wait_ms: float = 5.0,
+    token: str | None = None,
+    max_upload_mb: float = 10.0,
+    queue_size: int = 512,
+    timeout_s: float = 10.0,
+    cors: list[str] | None = None,
+    threads: int | None = None,
+    site: Path | None = None,
+    access_log: bool = False,
+) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
     The bundle's files are checked against their manifest sha256 before the port is bound, so a tampered
@@ -70,9 +82,16 @@ def serve_command(bundle: Path, runtime: RuntimeChoice = "onnxruntime", host: st
         0 after a clean shutdown.
     """
     token = token or os.environ.get(TOKEN_ENV) or None
-    settings = ServeSettings(max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
-                             timeout_s=timeout_s, token=token, max_upload_mb=max_upload_mb,
-                             cors=tuple(cors or ()), site=site)
+    settings = ServeSettings(
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        queue_size=queue_size,
+        timeout_s=timeout_s,
+        token=token,
+        max_upload_mb=max_upload_mb,
+        cors=tuple(cors or ()),
+        site=site,
+    )
     if workers < 1:
         raise LightshipError(f"workers must be >= 1, got {workers}")
     if threads is None and workers > 1:
@@ -85,15 +104,30 @@ def serve_command(bundle: Path, runtime: RuntimeChoice = "onnxruntime", host: st
     grace = int(timeout_s) + 5
     if workers == 1:
         app = create_app(predictor, settings)
-        uvicorn.run(app, host=host, port=port, access_log=access_log, timeout_graceful_shutdown=grace,
-                    log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=access_log,
+            timeout_graceful_shutdown=grace,
+            log_level="info",
+        )
         return 0
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
-    os.environ[CONFIG_ENV] = json.dumps({"bundle": str(bundle), "runtime": runtime, "threads": threads,
-                                         "settings": public})
+    os.environ[CONFIG_ENV] = json.dumps(
+        {"bundle": str(bundle), "runtime": runtime, "threads": threads, "settings": public}
+    )
     if token is not None:
         os.environ[TOKEN_ENV] = token
-    uvicorn.run(f"{__name__}:app_from_env", factory=True, host=host, port=port, workers=workers,
-                access_log=access_log, timeout_graceful_shutdown=grace, log_level="info")
+    uvicorn.run(
+        f"{__name__}:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        timeout_graceful_shutdown=grace,
+        log_level="info",
+    )
     return 0

@@ -12,8 +12,11 @@ from lightship.serve.problems import ServeError, error_response
 
 
 def too_large(limit: int) -> ServeError:
-    return ServeError(413, "upload_too_large",
-                      f"the request body exceeds the upload limit of {limit / 1024 / 1024:g} MB (--max_upload_mb)")
+    return ServeError(
+        413,
+        "upload_too_large",
+        f"the request body exceeds the upload limit of {limit / 1024 / 1024:g} MB (--max_upload_mb)",
+    )
 
 
 class BodyLimitMiddleware:
@@ -31,8 +34,9 @@ class BodyLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             problem = too_large(self.max_bytes)
-            await error_response(problem.status, problem.code, problem.message,
-                                 {"Connection": "close"})(scope, receive, send)
+            await error_response(problem.status, problem.code, problem.message, {"Connection": "close"})(
+                scope, receive, send
+            )
             return
         received = 0
 

@@ -27,17 +27,40 @@ class ServeMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("lightship_requests", "HTTP requests by route, method and status",
-                                ["route", "method", "status"], registry=self.registry)
-        self.errors = Counter("lightship_errors", "HTTP responses with status >= 400 by route and status",
-                              ["route", "status"], registry=self.registry)
-        self.latency = Histogram("lightship_request_seconds", "Request latency until the response is sent",
-                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.batch_size = Histogram("lightship_batch_size", "Images per model call (one call per image size)",
-                                    buckets=BATCH_BUCKETS, registry=self.registry)
-        self.inference = Histogram("lightship_inference_seconds", "Wall time of one model call",
-                                   buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.queue_depth = Gauge("lightship_queue_depth", "Images waiting for a batch", registry=self.registry)
+        self.requests = Counter(
+            "lightship_requests",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "lightship_errors",
+            "HTTP responses with status >= 400 by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lightship_request_seconds",
+            "Request latency until the response is sent",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "lightship_batch_size",
+            "Images per model call (one call per image size)",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self.inference = Histogram(
+            "lightship_inference_seconds",
+            "Wall time of one model call",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "lightship_queue_depth", "Images waiting for a batch", registry=self.registry
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

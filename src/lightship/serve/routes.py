@@ -25,11 +25,20 @@ No web app is mounted; build one with <code>lightship web BUNDLE --out SITE</cod
 <code>--site SITE</code>.</p>"""
 
 MAX_TOP_K = 1000
-TOP_K_DOC = {"name": "top_k", "in": "query", "required": False,
-             "description": "How many (label, probability) pairs to return, best first",
-             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5}}
-AUTH_DOC = {"name": "Authorization", "in": "header", "required": False,
-            "description": "`Bearer <token>` when the server runs with --token", "schema": {"type": "string"}}
+TOP_K_DOC = {
+    "name": "top_k",
+    "in": "query",
+    "required": False,
+    "description": "How many (label, probability) pairs to return, best first",
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5},
+}
+AUTH_DOC = {
+    "name": "Authorization",
+    "in": "header",
+    "required": False,
+    "description": "`Bearer <token>` when the server runs with --token",
+    "schema": {"type": "string"},
+}
 
 
 def _state(request: Request) -> ServerState:
@@ -41,7 +50,9 @@ def _top_k_param(request: Request) -> int:
     per-request CPU under load (see docs/serving.md), and this is the routes' only parameter."""
     raw = request.query_params.get("top_k", "5")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_TOP_K:
-        raise ServeError(422, "invalid_parameter", f"top_k must be an integer from 1 to {MAX_TOP_K}, got {raw!r}")
+        raise ServeError(
+            422, "invalid_parameter", f"top_k must be an integer from 1 to {MAX_TOP_K}, got {raw!r}"
+        )
     return int(raw)
 
 
@@ -54,9 +65,12 @@ def _top_k(labels: list[str], probs: np.ndarray, k: int) -> list[dict[str, Any]]
 
 
 def _timings(started: float, decode_ms: float, scored: list[Scored]) -> dict[str, float]:
-    return {"decode": round(decode_ms, 3), "queue": round(max(s.queue_ms for s in scored), 3),
-            "inference": round(max(s.inference_ms for s in scored), 3),
-            "total": round((time.perf_counter() - started) * 1000, 3)}
+    return {
+        "decode": round(decode_ms, 3),
+        "queue": round(max(s.queue_ms for s in scored), 3),
+        "inference": round(max(s.inference_ms for s in scored), 3),
+        "total": round((time.perf_counter() - started) * 1000, 3),
+    }
 
 
 def build_router(auth: BearerAuth) -> APIRouter:
@@ -64,8 +78,13 @@ def build_router(auth: BearerAuth) -> APIRouter:
     router = APIRouter()
     predict_errors = error_docs(400, 401, 413, 415, 422, 503, 504)
 
-    @router.post("/v1/predict", response_model=PredictResponse, responses=predict_errors,
-                 openapi_extra=_predict_doc(batch=False), tags=["predict"])
+    @router.post(
+        "/v1/predict",
+        response_model=PredictResponse,
+        responses=predict_errors,
+        openapi_extra=_predict_doc(batch=False),
+        tags=["predict"],
+    )
     async def predict(request: Request) -> JSONResponse:
         """Classify one image: a multipart field ``file`` or a raw ``image/*`` body."""
         started = time.perf_counter()
@@ -75,12 +94,24 @@ def build_router(auth: BearerAuth) -> APIRouter:
         uploads = await read_uploads(request, state.settings.max_batch_files, batch=False)
         scored, decode_ms = await state.score(uploads, started)
         top = _top_k(state.predictor.labels, scored[0].probs, top_k)
-        return JSONResponse({"model": state.model_ref, "label": top[0]["label"], "probability": top[0]["probability"],
-                             "top_k": top, "batch_size": scored[0].batch_size,
-                             "timings_ms": _timings(started, decode_ms, scored)})
+        return JSONResponse(
+            {
+                "model": state.model_ref,
+                "label": top[0]["label"],
+                "probability": top[0]["probability"],
+                "top_k": top,
+                "batch_size": scored[0].batch_size,
+                "timings_ms": _timings(started, decode_ms, scored),
+            }
+        )
 
-    @router.post("/v1/predict/batch", response_model=BatchResponse, responses=predict_errors,
-                 openapi_extra=_predict_doc(batch=True), tags=["predict"])
+    @router.post(
+        "/v1/predict/batch",
+        response_model=BatchResponse,
+        responses=predict_errors,
+        openapi_extra=_predict_doc(batch=True),
+        tags=["predict"],
+    )
     async def predict_batch(request: Request) -> JSONResponse:
         """Classify several images sent as multipart file fields (any field name; ``files`` by convention).
         One bad image fails the request with an error that names it."""
@@ -93,11 +124,22 @@ def build_router(auth: BearerAuth) -> APIRouter:
         predictions = []
         for upload, result in zip(uploads, scored, strict=True):
             top = _top_k(state.predictor.labels, result.probs, top_k)
-            predictions.append({"filename": upload.name, "label": top[0]["label"],
-                                "probability": top[0]["probability"], "top_k": top,
-                                "batch_size": result.batch_size})
-        return JSONResponse({"model": state.model_ref, "predictions": predictions,
-                             "timings_ms": _timings(started, decode_ms, scored)})
+            predictions.append(
+                {
+                    "filename": upload.name,
+                    "label": top[0]["label"],
+                    "probability": top[0]["probability"],
+                    "top_k": top,
+                    "batch_size": result.batch_size,
+                }
+            )
+        return JSONResponse(
+            {
+                "model": state.model_ref,
+                "predictions": predictions,
+                "timings_ms": _timings(started, decode_ms, scored),
+            }
+        )
 
     @router.get("/v1/model", tags=["model"])
     async def model(request: Request) -> dict[str, Any]:

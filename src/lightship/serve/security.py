@@ -25,5 +25,9 @@ class BearerAuth:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         # compare_digest: the time taken does not reveal how many leading characters were right.
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.expected):
-            raise ServeError(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer <token>)",
-                             {"WWW-Authenticate": "Bearer"})
+            raise ServeError(
+                401,
+                "unauthorized",
+                "missing or wrong bearer token (Authorization: Bearer <token>)",
+                {"WWW-Authenticate": "Bearer"},
+            )

@@ -21,8 +21,17 @@ from lightship.serve.uploads import Upload
 
 #: Model files are part of the public model description; where they live on this machine is not.
 _PRIVATE_ARTIFACT_KEYS = ("file", "files")
-_PUBLIC_KEYS = ("schema_version", "lightship_version", "created", "model", "labels", "input", "outputs",
-                "normalization", "verification")
+_PUBLIC_KEYS = (
+    "schema_version",
+    "lightship_version",
+    "created",
+    "model",
+    "labels",
+    "input",
+    "outputs",
+    "normalization",
+    "verification",
+)
 
 
 def decode_all(uploads: list[Upload]) -> list[np.ndarray]:
@@ -38,8 +47,10 @@ class ServerState:
     batcher: MicroBatcher | None = None
     ready: bool = False
     decode_pool: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=min(4, default_threads()),
-                                                   thread_name_prefix="lightship-decode"))
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=min(4, default_threads()), thread_name_prefix="lightship-decode"
+        )
+    )
 
     @property
     def model_ref(self) -> dict[str, str]:
@@ -53,24 +64,37 @@ class ServerState:
         manifest = self.predictor.manifest
         public = {key: manifest[key] for key in _PUBLIC_KEYS if key in manifest}
         public["artifacts"] = [
-            {**{k: v for k, v in artifact.items() if k not in _PRIVATE_ARTIFACT_KEYS},
-             "sha256": [record["sha256"] for record in artifact["files"]],
-             "bytes": sum(record["bytes"] for record in artifact["files"])}
+            {
+                **{k: v for k, v in artifact.items() if k not in _PRIVATE_ARTIFACT_KEYS},
+                "sha256": [record["sha256"] for record in artifact["files"]],
+                "bytes": sum(record["bytes"] for record in artifact["files"]),
+            }
             for artifact in manifest["artifacts"]
         ]
-        public["serving"] = {"format": self.predictor.format, "runtime": self.predictor.runtime,
-                             "threads": self.predictor.threads, "max_batch": self.settings.max_batch,
-                             "max_wait_ms": self.settings.max_wait_ms}
+        public["serving"] = {
+            "format": self.predictor.format,
+            "runtime": self.predictor.runtime,
+            "threads": self.predictor.threads,
+            "max_batch": self.settings.max_batch,
+            "max_wait_ms": self.settings.max_wait_ms,
+        }
         return public
 
     async def start(self) -> None:
         """Start batching and warm the model up (first calls allocate memory) before /readyz says yes."""
-        self.batcher = MicroBatcher(self.predictor.run, self.metrics, self.settings.max_batch,
-                                    self.settings.max_wait_ms, self.settings.queue_size)
+        self.batcher = MicroBatcher(
+            self.predictor.run,
+            self.metrics,
+            self.settings.max_batch,
+            self.settings.max_wait_ms,
+            self.settings.queue_size,
+        )
         self.batcher.start()
         size = int(self.predictor.manifest["input"]["image_size"])
         for batch in sorted({1, self.settings.max_batch}):
-            await self.batcher.call(lambda n=batch: self.predictor.run(np.zeros((n, size, size, 3), np.uint8)))
+            await self.batcher.call(
+                lambda n=batch: self.predictor.run(np.zeros((n, size, size, 3), np.uint8))
+            )
         self.ready = True
 
     async def stop(self) -> None:
@@ -82,7 +106,9 @@ class ServerState:
     async def score(self, uploads: list[Upload], started: float) -> tuple[list[Scored], float]:
         """Decode off the loop, queue for a batch, wait within the request deadline; (results, decode ms)."""
         if not self.ready or self.batcher is None:
-            raise ServeError(503, "not_ready", "the model is still loading; poll /readyz", {"Retry-After": "1"})
+            raise ServeError(
+                503, "not_ready", "the model is still loading; poll /readyz", {"Retry-After": "1"}
+            )
         if not self.batcher.has_room(len(uploads)):  # shed load before spending CPU on decoding
             raise _busy(self.batcher)
         loop = asyncio.get_running_loop()
@@ -101,10 +127,18 @@ class ServerState:
         try:
             return list(await asyncio.wait_for(asyncio.gather(*futures), remaining)), decode_ms
         except asyncio.TimeoutError:
-            raise ServeError(504, "timeout", f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
-                                             "the server is overloaded or the model is slow") from None
+            raise ServeError(
+                504,
+                "timeout",
+                f"no result within {self.settings.timeout_s:g} s (--timeout_s); "
+                "the server is overloaded or the model is slow",
+            ) from None
 
 
 def _busy(batcher: MicroBatcher) -> ServeError:
-    return ServeError(503, "overloaded", f"the request queue is full (queue_size {batcher.queue_size}); retry shortly",
-                      {"Retry-After": "1"})
+    return ServeError(
+        503,
+        "overloaded",
+        f"the request queue is full (queue_size {batcher.queue_size}); retry shortly",
+        {"Retry-After": "1"},
+    )

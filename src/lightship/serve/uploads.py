@@ -53,8 +53,9 @@ async def read_uploads(request: Request, max_files: int, batch: bool) -> list[Up
     if media.startswith("image/") and not batch:
         return [Upload("<body>", await request.body())]
     accepted = "multipart/form-data" if batch else "multipart/form-data (field 'file') or an image/* body"
-    raise ServeError(415, "unsupported_media_type",
-                     f"content type {media or '(none)'!r} is not accepted; send {accepted}")
+    raise ServeError(
+        415, "unsupported_media_type", f"content type {media or '(none)'!r} is not accepted; send {accepted}"
+    )
 
 
 def _malformed(why: str) -> ServeError:
@@ -95,12 +96,18 @@ def _check_files(parts: list[tuple[dict[str, str], bytes]], limit: int, batch: b
         _, disposition = parse_options_header(headers.get("content-disposition", ""))
         filename = disposition.get(b"filename")
         part_type = _media_type(headers.get("content-type", ""))
-        is_file = filename is not None or part_type.startswith("image/") or part_type == "application/octet-stream"
+        is_file = (
+            filename is not None or part_type.startswith("image/") or part_type == "application/octet-stream"
+        )
         if not is_file:
             continue
-        name = (filename or disposition.get(b"name") or b"").decode("utf-8", "replace") or f"file #{len(uploads)}"
+        name = (filename or disposition.get(b"name") or b"").decode(
+            "utf-8", "replace"
+        ) or f"file #{len(uploads)}"
         if not (part_type.startswith("image/") or part_type in GENERIC_TYPES):
-            raise ServeError(415, "unsupported_media_type", f"{name}: part content type {part_type!r} is not an image type")
+            raise ServeError(
+                415, "unsupported_media_type", f"{name}: part content type {part_type!r} is not an image type"
+            )
         uploads.append(Upload(name, content))
         if len(uploads) > limit:
             hint = f"at most {limit} per request" if batch else "use /v1/predict/batch for several"

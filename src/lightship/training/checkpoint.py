@@ -99,7 +99,9 @@ def checkpoint_meta(ckpt: dict[str, Any], path: str | Path) -> ModelMeta:
     try:
         return ModelMeta(**ckpt["hyper_parameters"]["lightship"])
     except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"{path} was not written by lightship train (no model description inside)") from exc
+        raise CheckpointError(
+            f"{path} was not written by lightship train (no model description inside)"
+        ) from exc
 
 
 def load_trained(path: str | Path) -> TrainedModel:

@@ -51,7 +51,13 @@ class MuonSGD(torch.optim.Optimizer):
     ) -> None:
         if lr < 0 or not 0 <= momentum < 1:
             raise ValueError(f"need lr >= 0 and 0 <= momentum < 1, got lr={lr}, momentum={momentum}")
-        defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "muon": muon, "ns_steps": ns_steps}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "muon": muon,
+            "ns_steps": ns_steps,
+        }
         super().__init__(params, defaults)
         for group in self.param_groups:
             if group["muon"] and any(p.ndim < 2 for p in group["params"]):

@@ -11,7 +11,9 @@ def _mirror(net: nn.Module, x: torch.Tensor, plain: torch.Tensor | None = None) 
     return 0.5 * (net(x) if plain is None else plain) + 0.5 * net(x.flip(-1))
 
 
-def tta_logits(net: nn.Module, x: torch.Tensor, level: int, plain: torch.Tensor | None = None) -> torch.Tensor:
+def tta_logits(
+    net: nn.Module, x: torch.Tensor, level: int, plain: torch.Tensor | None = None
+) -> torch.Tensor:
     """Logits of ``net`` on normalised NCHW ``x``: level 0 plain, 1 + mirror, 2 + 1-pixel translations.
 
     ``plain``, when given, is ``net(x)`` already computed (saves one of the views' passes)."""

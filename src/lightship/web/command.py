@@ -10,7 +10,9 @@ from lightship.web.server import make_server
 from lightship.web.site import build_site
 
 
-def web_command(bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1") -> int:
+def web_command(
+    bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1"
+) -> int:
     """Write a static web app that classifies images in the browser with the bundle's ONNX model.
 
     The site (HTML/JS/CSS, onnxruntime-web's WebAssembly files, the bundle's manifest.json and ONNX

@@ -63,7 +63,9 @@ def _check_replaceable(out: Path) -> None:
     """An existing ``out`` may only be an earlier ``lightship web`` site: never replace other folders."""
     listing = out / OFFLINE_NAME
     if out.exists() and (not listing.is_file() or GENERATOR not in listing.read_text(errors="replace")):
-        raise LightshipError(f"{out} exists and is not a site written by `lightship web`; choose another --out")
+        raise LightshipError(
+            f"{out} exists and is not a site written by `lightship web`; choose another --out"
+        )
 
 
 def build_site(bundle: Path, out: Path) -> Path:

@@ -64,7 +64,10 @@ def _quantize(prepared: Path, out: Path, calibration: np.ndarray, exclude: list[
 def _top1(path: Path, images: np.ndarray) -> np.ndarray:
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return np.concatenate(
-        [session.run(["probs"], {"images": images[i : i + 64]})[0].argmax(1) for i in range(0, len(images), 64)]
+        [
+            session.run(["probs"], {"images": images[i : i + 64]})[0].argmax(1)
+            for i in range(0, len(images), 64)
+        ]
     )
 
 
