@@ -56,7 +56,8 @@ def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) 
 
     from lightship.data import DataConfig, InMemoryLoader, load_split
     from lightship.data.config import AugmentConfig
-    from lightship.training import ClassifierModule, ModelMeta, OptimConfig
+    from lightship.models import ModelMeta
+    from lightship.training import ClassifierModule, OptimConfig
     from lightship.training.module import build_optimizer, lr_factor
 
     raw = yaml.safe_load(CONFIG.read_text())
@@ -105,7 +106,8 @@ def step_images_per_second(batch_size: int, steps: int = 4) -> float:
     """The config's model and optimiser stepping on random uint8 images (the cost does not depend on pixels)."""
     import yaml
 
-    from lightship.training import ClassifierModule, ModelMeta, OptimConfig
+    from lightship.models import ModelMeta
+    from lightship.training import ClassifierModule, OptimConfig
     from lightship.training.module import build_optimizer
 
     raw = yaml.safe_load(CONFIG.read_text())

@@ -91,9 +91,8 @@ def export_bundle(
         save_reference(wrapper.classifier, meta, tmp / REFERENCE_NAME)
         save_samples(kept, tmp / SAMPLES_NAME)
         example = torch.from_numpy(calibration[:2].copy())
-        scratch = (
-            tmp / ".scratch"
-        )  # inside the staging folder: moving files out of it never crosses filesystems
+        # Intermediate files live in the staging folder: on the bundle's disk, and removed with it on failure.
+        scratch = tmp / ".scratch"
         scratch.mkdir()
         ctx = ExportContext(wrapper, example, scratch, calibration, opset)
         artifacts = {name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in names}
