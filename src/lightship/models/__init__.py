@@ -2,7 +2,7 @@
 :class:`ModelMeta` (how to rebuild it) and the :class:`InferenceWrapper` every artifact is exported from."""
 
 from lightship.models import airbench, resnet_cifar  # noqa: F401  (registers the models)
-from lightship.models.classifier import Classifier, Preprocess, resize_to
+from lightship.models.classifier import Classifier, Preprocess, resize_levels, resize_to
 from lightship.models.meta import ModelMeta
 from lightship.models.registry import (
     UnknownModelError,
@@ -25,5 +25,6 @@ __all__ = [
     "describe_model",
     "list_models",
     "register_model",
+    "resize_levels",
     "resize_to",
 ]

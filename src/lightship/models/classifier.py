@@ -1,9 +1,21 @@
 """The trained object: preprocessing and network in one module that takes raw pixels.
 
-Input is ``uint8`` RGB, ``N x H x W x 3`` (NHWC), any height and width. Inside: cast to float, resize to
-the configured size (antialiased bilinear, aspect ratio not kept: the one resize policy of lightship),
-normalise with the configured mean/std, run the network. Training, evaluation and every exported
-artifact use this same code, so no platform ever re-implements preprocessing.
+Input is ``uint8`` RGB, ``N x H x W x 3`` (NHWC), any height and width. The one preprocessing, in order,
+defined here and nowhere else:
+
+1. ``to_float``: uint8 NHWC -> float32 NCHW in 0..255;
+2. ``resize`` to ``image_size`` square (antialiased bilinear, aspect ratio not kept: :func:`resize_to`);
+3. ``to_levels``: round to the nearest level (exact halves upward, see :func:`to_levels`) and clamp to
+   0..255: the uint8 levels the data pipeline stores (:func:`lightship.data.decode.resize_images` calls
+   :func:`resize_levels`, the same two steps);
+4. ``normalize`` with the configured mean/std; then the network;
+5. ``probabilities``: softmax of ``logits / temperature`` (temperature scaling, 1.0 = raw softmax).
+
+Training decodes and resizes each image once and caches the rounded uint8 result; every artifact does steps
+1-5 in its graph. Rounding inside the graph (step 3) is what makes the two the same function: measured in
+``benchmarks/preprocess_options.py`` against the alternative (a pipeline that stops rounding), see
+docs/benchmarks.md. An image already at ``image_size`` passes steps 2 and 3 unchanged (the resize is an exact
+identity there and its values are already whole levels).
 """
 
 from __future__ import annotations
@@ -16,11 +28,27 @@ from torch import nn
 
 
 def resize_to(x: torch.Tensor, size: int) -> torch.Tensor:
-    """The one resize policy: float NCHW -> ``size x size``, antialiased bilinear, aspect ratio not kept.
-
-    Used inside every artifact and (followed by rounding to uint8) when the data pipeline decodes images.
-    """
+    """The one resize policy: float NCHW -> ``size x size``, antialiased bilinear, aspect ratio not kept."""
     return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+#: Added before rounding. Bilinear weights are exact fractions, so a resized pixel often lands exactly on a
+#: half level; runtimes whose resize arithmetic differs from torch's by ~1e-4 (ONNX Runtime, OpenVINO:
+#: measured up to 3e-4) would round such ties the other way. The nudge moves the rounding boundary off
+#: those exact values (a pixel within 1/256 below a half rounds up): flips went from 0.024% of values to
+#: none on 100 rescaled CIFAR-10 images (benchmarks/preprocess_options.py). It is exact in float32 and
+#: leaves whole levels (every image already at the model's size) unchanged.
+LEVEL_NUDGE = 1.0 / 256.0
+
+
+def to_levels(x: torch.Tensor) -> torch.Tensor:
+    """Float pixels -> the nearest uint8 level (exact halves upward: ``LEVEL_NUDGE``), as float."""
+    return (x + LEVEL_NUDGE).round().clamp(0.0, 255.0)
+
+
+def resize_levels(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Float NCHW 0..255 -> the uint8 levels at ``size`` (as float): steps 2 and 3, for pipeline and graph."""
+    return to_levels(resize_to(x, size))
 
 
 class Preprocess(nn.Module):
@@ -39,10 +67,21 @@ class Preprocess(nn.Module):
         return pixels.permute(0, 3, 1, 2).float()
 
     def resize(self, x: torch.Tensor) -> torch.Tensor:
-        return resize_to(x, self.image_size)
+        """Float NCHW -> ``image_size`` square, rounded to uint8 levels (steps 2 and 3)."""
+        return resize_levels(x, self.image_size)
+
+    def levels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 NHWC of any size -> float NCHW levels at ``image_size`` (steps 1-3): the network's input
+        before normalisation. Always resizes (an identity at ``image_size``), so a traced graph has no
+        shape test frozen into it."""
+        return self.resize(self.to_float(pixels))
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        """Step 4, returned channels-last whatever the input's layout (an image at the model's size arrives
+        as a channels-last view of NHWC pixels, a resized one as NCHW): convolutions pick their algorithm by
+        layout, so one layout is what makes an off-size image's logits equal the training path's bit for bit.
+        For images at the model's size (all of training) it is a no-op."""
+        return ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         x = self.to_float(pixels)
@@ -52,12 +91,25 @@ class Preprocess(nn.Module):
 
 
 class Classifier(nn.Module):
-    """``Preprocess`` followed by a registry network; returns logits."""
+    """``Preprocess`` followed by a registry network; returns logits. ``temperature`` (a plain float, set
+    from ``ModelMeta``) scales them in :meth:`probabilities` only: logits, loss and top-1 never change."""
 
-    def __init__(self, net: nn.Module, image_size: int, mean: Sequence[float], std: Sequence[float]) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        image_size: int,
+        mean: Sequence[float],
+        std: Sequence[float],
+        temperature: float = 1.0,
+    ) -> None:
         super().__init__()
         self.preprocess = Preprocess(image_size, mean, std)
         self.net = net
+        self.temperature = float(temperature)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.net(self.preprocess(pixels))
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Step 5: the calibrated probabilities every artifact's ``probs`` output holds."""
+        return (logits / self.temperature).softmax(dim=-1)

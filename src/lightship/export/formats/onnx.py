@@ -15,6 +15,7 @@ import torch
 from torch.export import Dim
 
 from lightship.export.formats import Artifact, ExportContext
+from lightship.models import InferenceWrapper
 
 
 def fp32_onnx(ctx: ExportContext) -> Artifact:
@@ -33,7 +34,7 @@ def _export(ctx: ExportContext, path: Path) -> Artifact:
             dynamo=True,
             opset_version=ctx.opset,
             input_names=["images"],
-            output_names=["probs", "logits"],
+            output_names=list(InferenceWrapper.OUTPUTS),
             dynamic_shapes={"images": dims},
             optimize=True,
             verbose=False,

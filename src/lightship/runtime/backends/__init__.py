@@ -1,7 +1,8 @@
 """The runtime table: a runtime's name -> the module that loads an artifact in it.
 
 Every backend shares one contract (``load(path, threads)`` -> an object whose ``run`` takes a uint8 NHWC
-batch and returns ``(probs, logits)``), so the Predictor, ``verify`` and ``benchmark`` drive every runtime
+batch and returns the artifact's outputs in the bundle's order: ``(probs, logits, pixels)``, or ``(probs,
+logits)`` for artifacts written before ``pixels`` existed), so the Predictor, ``verify`` and ``benchmark`` drive every runtime
 through the same code path users do. Threads are resolved once here, so every runtime gets the same
 default. Adding a runtime is one module here and one row below; ``--runtime`` choices follow.
 """
@@ -9,6 +10,7 @@ default. Adding a runtime is one module here and one row below; ``--runtime`` ch
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -17,13 +19,22 @@ import numpy as np
 from lightship.errors import LightshipError
 from lightship.tables import Row, Table
 
-#: A row's ``target`` is ``load(path, threads) -> Backend``, as ``"module:function"``.
-RUNTIMES: Table[Row] = Table(
+
+@dataclass(frozen=True, kw_only=True)
+class Runtime(Row):
+    """A runtime; its ``target`` is ``load(path, threads) -> Backend``, as ``"module:function"``."""
+
+    torch_kernels: bool = False
+    """It runs torch's own CPU kernels, so its network input must equal the training data path's bit for
+    bit (verification's off-size pixel gates); other runtimes may land one level off at rounding ties."""
+
+
+RUNTIMES: Table[Runtime] = Table(
     "runtime",
     {
-        "onnxruntime": Row(target="lightship.runtime.backends.onnxruntime:load"),
-        "openvino": Row(target="lightship.runtime.backends.openvino:load", extra="openvino"),
-        "torchscript": Row(target="lightship.runtime.backends.torchscript:load"),
+        "onnxruntime": Runtime(target="lightship.runtime.backends.onnxruntime:load"),
+        "openvino": Runtime(target="lightship.runtime.backends.openvino:load", extra="openvino"),
+        "torchscript": Runtime(target="lightship.runtime.backends.torchscript:load", torch_kernels=True),
     },
     error=LightshipError,
 )
@@ -32,10 +43,15 @@ RUNTIMES: Table[Row] = Table(
 RuntimeChoice = Literal[("auto", *RUNTIMES.names())]
 
 
-class Backend(Protocol):
-    """A loaded artifact. ``run`` takes ``uint8 N x H x W x 3`` and returns float32 ``(probs, logits)``."""
+#: The outputs of an artifact, in the order every backend returns them (docs/bundle.md).
+OUTPUTS = ("probs", "logits", "pixels")
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+class Backend(Protocol):
+    """A loaded artifact. ``run`` takes ``uint8 N x H x W x 3`` and returns float32 ``(probs, logits,
+    pixels)`` (the ones of :data:`OUTPUTS` the artifact has, in that order)."""
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
 
 def default_threads() -> int:

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from lightship.runtime.backends import OUTPUTS
+
 
 class OrtBackend:
     def __init__(self, path: Path, threads: int) -> None:
@@ -15,10 +17,11 @@ class OrtBackend:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        present = {output.name for output in self.session.get_outputs()}
+        self.outputs = [name for name in OUTPUTS if name in present]
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, logits = self.session.run(["probs", "logits"], {"images": images})
-        return probs, logits
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self.session.run(self.outputs, {"images": images}))
 
 
 def load(path: Path, threads: int) -> OrtBackend:
