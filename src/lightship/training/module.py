@@ -41,7 +41,7 @@ class ClassifierModule(L.LightningModule):
 
     @classmethod
     def create(cls, meta: ModelMeta, optim: OptimConfig, tta: int = 0) -> ClassifierModule:
-        return cls(lightship=meta.to_dict(), optim=asdict(optim), tta=tta)
+        return cls(lightship=meta.portable(), optim=asdict(optim), tta=tta)
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.model(pixels)

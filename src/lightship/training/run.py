@@ -21,7 +21,7 @@ from lightship.errors import CheckpointError, LightshipError
 from lightship.models import ModelMeta
 from lightship.models.registry import load_pretrained
 from lightship.training.callbacks import ImagesPerSecond, Lookahead
-from lightship.training.checkpoint import checkpoint_meta, read_checkpoint
+from lightship.training.checkpoint import checkpoint_meta, load_trained, read_checkpoint
 from lightship.training.checkpoint_io import AtomicCheckpointIO
 from lightship.training.config import TrainConfig
 from lightship.training.loggers import AppendingCSVLogger
@@ -172,6 +172,15 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     }
     if trainer.is_global_zero:
         run.plot_curves()
+        if has_val and not trainer.interrupted:
+            # The run's temperature, fitted now on its validation split (RUN/calibration.json): evaluate and
+            # export read this one value (lightship.training.calibration).
+            calibration = load_trained(run.root).calibration
+            summary |= {
+                "temperature": calibration.temperature,
+                "val_ece_raw": calibration.ece_before,
+                "val_ece_calibrated": calibration.ece_after,
+            }
         run.write_summary(summary)
     return RunResult(run_dir=run.root, summary=summary)
 
