@@ -1,17 +1,25 @@
 """Conformance of every export format in the table (timm-style: a new row is covered without editing this
-file): each exports a trained model, passes verification in its own runtime, and is refused once tampered."""
+file): each exports a trained model, passes verification in its own runtime, computes the training data
+path's network input on off-size images, and is refused once tampered."""
 
 from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
+from sklearn.datasets import load_digits
 
 import lightship
 from lightship.bundle.manifest import find_artifact, read_manifest
+from lightship.bundle.reference import load_reference
+from lightship.data.decode import resize_images
 from lightship.errors import BundleError
 from lightship.export import verify_bundle
 from lightship.export.formats import FORMATS
+from lightship.export.gates import GATES
 from lightship.runtime.backends import RUNTIMES
 
 
@@ -33,7 +41,58 @@ def test_every_format_exports_and_passes_verification(digits_bundle, name):
     assert artifact["file"] in [record["path"] for record in artifact["files"]]
     check = artifact["verification"]
     assert check["passed"] is True, check  # digits has labels: int8 is gated too
-    assert check["top1_agreement"] >= 0.99 and check["accuracy"] > 90.0
+    figures = check["figures"]
+    assert figures["model_size"]["top1_agreement"] >= 0.98 and figures["model_size"]["accuracy"] > 90.0
+    assert figures["off_size"]["images"] == 100 and figures["off_size"]["top1_agreement"] >= 0.98
+    assert {g["gate"] for g in check["gates"]} == {g.name for g in GATES[row.gate]}
+
+
+def off_size_digits() -> list[tuple[np.ndarray, int]]:
+    """Real digits at sizes the model never saw: smaller, larger, odd aspect ratios, one pixel wide/high."""
+    digits = load_digits()
+    shapes = [
+        (5, 5),
+        (20, 20),
+        (31, 33),
+        (97, 83),
+        (7, 120),
+        (120, 7),
+        (1, 40),
+        (40, 1),
+        (64, 64),
+        (300, 200),
+    ]
+    out = []
+    for i, shape in enumerate(shapes * 2):
+        gray = (digits.images[i] * (255 / 16)).astype(np.uint8)
+        pil = Image.fromarray(gray, mode="L").convert("RGB").resize(shape[::-1], Image.Resampling.BICUBIC)
+        out.append((np.asarray(pil), int(digits.target[i])))
+    return out
+
+
+@pytest.mark.parametrize("name", FORMATS.names())
+def test_every_format_computes_the_training_paths_network_input_on_off_size_images(digits_bundle, name):
+    """The one preprocessing: the pipeline's resize + rounding then the model, against the artifact's own
+    resize. Torch kernels: bit for bit; other runtimes: within one level on <= 0.1% of values, same top-1."""
+    artifact = find_artifact(read_manifest(digits_bundle), name)
+    classifier = load_reference(digits_bundle / "reference.pt")
+    backend = lightship.load(digits_bundle, format=name, threads=1).backend
+    exact = RUNTIMES[artifact["runtime"]].torch_kernels
+    differing, total, agree = 0, 0, 0
+    for image, _ in off_size_digits():
+        sized = torch.from_numpy(resize_images(image[None], 32))
+        with torch.inference_mode():
+            want_pixels = classifier.preprocess.to_float(sized)
+            want_probs = classifier.probabilities(classifier(sized)).numpy()
+        probs, _, pixels = backend.run(image[None])
+        delta = np.abs(pixels - want_pixels.numpy())
+        assert delta.max() <= (0.0 if exact else 1.0), (name, image.shape)
+        differing, total = differing + int((delta > 0).sum()), total + delta.size
+        agree += int(probs.argmax() == want_probs.argmax())
+        if exact:
+            np.testing.assert_array_equal(probs, want_probs)
+    assert differing <= 0.001 * total
+    assert agree >= (20 if artifact["gate"] != "int8" else 18), f"{name}: top-1 agrees on {agree}/20"
 
 
 @pytest.mark.parametrize("name", FORMATS.names())

@@ -37,6 +37,17 @@ def node() -> str:
 
 
 @pytest.fixture(scope="session")
+def node_runner(node: str) -> str:
+    """``node``, once the Node runner's packages are installed."""
+    _require(
+        (REPO / "node/node_modules/onnxruntime-node").is_dir(),
+        "the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
+        "(make test does)",
+    )
+    return node
+
+
+@pytest.fixture(scope="session")
 def web_dist() -> Path:
     dist = REPO / "web" / "dist"
     _require(
@@ -64,9 +75,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     head = [m for m in classifier.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
         head.weight.mul_(40.0)
-    out, _ = export_bundle(
-        classifier, meta, tmp_path_factory.mktemp("bundle") / "b", formats=["onnx"], verify=False
-    )
+    out, _ = export_bundle(classifier, meta, tmp_path_factory.mktemp("bundle") / "b", formats=["onnx"])
     return out
 
 

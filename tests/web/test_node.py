@@ -6,21 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from .support import REPO, run_node
+from .support import run_node
 from .test_browser import score_diffs, worst
-
-
-@pytest.fixture(scope="session")
-def node_runner(node: str) -> str:
-    if not (REPO / "node/node_modules/onnxruntime-node").is_dir():
-        pytest.fail(
-            "the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
-            "(make test does)",
-            pytrace=False,
-        )
-    return node
 
 
 def test_node_matches_python(node_runner, bundle, images, python_predictions):

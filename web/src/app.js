@@ -9,7 +9,10 @@ import { registerOffline } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
+/** ?allow-unverified=1: load an artifact that failed or lacks verification; every result then says so. */
+const bundleOptions = { allowUnverified: params.get('allow-unverified') === '1' };
 let model = null;
+let unverified = null;
 let queue = Promise.resolve();
 
 function setStatus(state, text = state) {
@@ -27,11 +30,12 @@ async function useBundle(loading) {
   setStatus('loading', 'loading');
   $('bundle-error').hidden = true;
   try {
-    const { manifest, model: bytes } = await loading;
+    const { manifest, model: bytes, unverified: reason } = await loading;
+    unverified = reason;
     const options = { backend: params.get('backend'), threads: Number(params.get('threads')) || undefined };
     model = await Model.create(bytes, manifest.labels, options);
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;
-    $('model-info').textContent = model.description;
+    $('model-info').textContent = unverified ? `${model.description} · UNVERIFIED: ${unverified}` : model.description;
     for (const id of ['files', 'camera-start']) $(id).disabled = false;
     setStatus('ready');
   } catch (error) {
@@ -45,7 +49,7 @@ async function classify(file) {
   try {
     const image = await decodeFile(file);
     const { probs, ms } = await model.classify(image);
-    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image);
+    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, unverified);
   } catch (error) {
     const reason = error instanceof DecodeError ? error.message : `inference failed: ${error.message ?? error}`;
     return errorCard(file.name, reason);
@@ -76,7 +80,7 @@ function wireInputs() {
     if (model) enqueue(Array.from(event.dataTransfer.files));
   });
   $('clear').addEventListener('click', () => $('results').replaceChildren());
-  $('bundle-files').addEventListener('change', (event) => useBundle(bundleFromFiles(event.target.files)));
+  $('bundle-files').addEventListener('change', (event) => useBundle(bundleFromFiles(event.target.files, bundleOptions)));
 }
 
 function wireCamera() {
@@ -102,4 +106,4 @@ function wireCamera() {
 wireInputs();
 wireCamera();
 registerOffline();
-useBundle(bundleFromUrl(new URL(params.get('bundle') ?? 'bundle/', location.href)));
+useBundle(bundleFromUrl(new URL(params.get('bundle') ?? 'bundle/', location.href), bundleOptions));

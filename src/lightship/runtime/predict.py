@@ -47,6 +47,7 @@ def predict_command(
     json: bool = False,
     runtime: RuntimeChoice = "auto",
     threads: int | None = None,
+    allow_unverified: bool = False,
 ) -> int:
     """Classify image files and folders (walked recursively) with a bundle.
 
@@ -57,13 +58,20 @@ def predict_command(
         json: Print one JSON object per line: {"path", "label", "score", "top_k": [{"label", "score"}]}.
         runtime: auto (the bundle's preferred verified artifact whose runtime is installed) or a runtime.
         threads: CPU threads (default: all usable cores).
+        allow_unverified: Use an artifact that failed or lacks verification (refused otherwise); every
+            result then carries the reason ("unverified" in --json).
 
     Returns:
         0 when at least one image was classified, 1 when none could be.
     """
-    predictor = load(bundle, runtime=runtime, threads=threads)
+    predictor = load(bundle, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
     out, errors = Console(), Console(stderr=True)
-    table = Table(title=f"{bundle} ({predictor.format} on {predictor.runtime}, {predictor.threads} threads)")
+    if predictor.unverified is not None:
+        errors.print(f"[bold yellow]warning:[/] {predictor.unverified}; used because of --allow-unverified")
+    unverified = " [red]UNVERIFIED[/]" if predictor.unverified is not None else ""
+    table = Table(
+        title=f"{bundle} ({predictor.format} on {predictor.runtime}, {predictor.threads} threads){unverified}"
+    )
     for column in ("image", "label", "score", f"top {top_k}"):
         table.add_column(column)
     done = 0

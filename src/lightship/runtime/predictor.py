@@ -3,6 +3,11 @@
 Images are decoded by the one policy (:func:`lightship.images.decode_image`) and passed as raw uint8
 pixels; resizing and normalisation happen inside the artifact. Images of the same size are batched
 together, so a mixed list costs one call per distinct size (per ``batch_size`` chunk).
+
+An artifact that failed verification, was never verified, or comes from a bundle written before the gate
+table is refused, naming it and its gate (:func:`lightship.bundle.verification.unverified_reason`), unless
+``allow_unverified=True`` (``--allow-unverified``): then every prediction carries that reason in
+``unverified``, so the override can never go unnoticed downstream.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 
 from lightship.bundle.integrity import check_files
 from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
+from lightship.bundle.verification import unverified_reason
 from lightship.errors import BundleError, LightshipError, MissingExtraError
 from lightship.images import ImageInput, decode_image
 from lightship.runtime.backends import RUNTIMES, Backend, open_backend, resolve_threads
@@ -30,13 +36,18 @@ class Prediction:
     score: float
     top_k: list[tuple[str, float]]
     probs: np.ndarray
+    unverified: str | None = None
+    """Set when the artifact was used despite failing or lacking verification (``allow_unverified``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "label": self.label,
             "score": self.score,
             "top_k": [{"label": label, "score": score} for label, score in self.top_k],
         }
+        if self.unverified is not None:
+            out["unverified"] = self.unverified
+        return out
 
 
 def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str, float]]:
@@ -46,39 +57,56 @@ def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str,
     return [(labels[i], float(probs[i])) for i in order]
 
 
-def _candidates(manifest: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
-    """The artifacts to try, in the bundle's preference order: ``runtime="auto"`` takes the first that
-    passed verification and whose runtime is installed; a named runtime, the first in that runtime."""
+def _candidates(manifest: dict[str, Any], runtime: str, format: str | None) -> list[dict[str, Any]]:
+    """The artifacts to consider, in the bundle's preference order: one format, one runtime's, or all."""
+    if format:
+        return [find_artifact(manifest, format)]
     if runtime != "auto" and runtime not in RUNTIMES:
         raise LightshipError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
     ordered = preferred_artifacts(manifest)
-    if runtime != "auto":
-        return [a for a in ordered if a["runtime"] == runtime]
-    return [a for a in ordered if a.get("verification", {}).get("passed") is not False]
+    return ordered if runtime == "auto" else [a for a in ordered if a["runtime"] == runtime]
 
 
 class Predictor:
     """A loaded bundle artifact. Use :func:`load` to make one."""
 
     def __init__(
-        self, bundle: str | Path, runtime: str = "auto", threads: int | None = None, format: str | None = None
+        self,
+        bundle: str | Path,
+        runtime: str = "auto",
+        threads: int | None = None,
+        format: str | None = None,
+        allow_unverified: bool = False,
     ) -> None:
         self.root = Path(bundle)
         self.manifest = read_manifest(self.root)
         self.labels: list[str] = list(self.manifest["labels"])
         self.threads = resolve_threads(threads)
-        artifacts = [find_artifact(self.manifest, format)] if format else _candidates(self.manifest, runtime)
+        artifacts = _candidates(self.manifest, runtime, format)
         if not artifacts:
-            raise BundleError(f"{self.root} has no usable artifact for runtime {runtime!r}")
-        self.backend, self.artifact = self._open_first(artifacts)
+            raise BundleError(f"{self.root} has no artifact for runtime {runtime!r}")
+        reasons = {a["format"]: unverified_reason(self.manifest, a, str(self.root)) for a in artifacts}
+        verified = [a for a in artifacts if reasons[a["format"]] is None]
+        if not verified and not allow_unverified:
+            raise BundleError(
+                f"{self.root}: refusing to use an unverified artifact: "
+                + " | ".join(reasons[a["format"]] for a in artifacts)
+                + ". Re-export or re-verify it, or pass --allow-unverified (allow_unverified=True) to use it anyway"
+            )
+        self.backend, self.artifact = self._open_first(verified or artifacts)
         self.format: str = self.artifact["format"]
         self.runtime: str = self.artifact["runtime"]
+        #: Why the loaded artifact is not verified (None when it is): reported with every prediction.
+        self.unverified: str | None = reasons[self.format]
 
     def _open_first(self, artifacts: list[dict[str, Any]]) -> tuple[Backend, dict[str, Any]]:
-        """The first artifact whose runtime is installed; integrity is checked before loading it."""
+        """The first artifact whose runtime is installed; the manifest's files are checked before loading:
+        the artifact's own and the proof's (reference model and samples), so a bundle whose evidence was
+        altered is refused like one whose model was."""
         missing: list[str] = []
+        proof = self.manifest["reference"]["files"] + self.manifest["samples"]["files"]
         for artifact in artifacts:
-            check_files(self.root, artifact["files"])
+            check_files(self.root, artifact["files"] + proof)
             try:
                 return open_backend(artifact["runtime"], self.root / artifact["file"], self.threads), artifact
             except MissingExtraError as exc:
@@ -89,18 +117,27 @@ class Predictor:
         """Probabilities for a ``uint8 N x H x W x 3`` batch of same-size images."""
         return self.backend.run(np.ascontiguousarray(images, dtype=np.uint8))[0]
 
-    def predict_probs(self, images: Sequence[ImageInput], batch_size: int = 32) -> np.ndarray:
-        """``N x num_classes`` probabilities; same-size images run together, ``batch_size`` at a time."""
+    def predict_scores(
+        self, images: Sequence[ImageInput], batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``N x num_classes`` probabilities and logits; same-size images run together, ``batch_size`` at a
+        time."""
         arrays = [decode_image(image) for image in images]
         groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for index, array in enumerate(arrays):
             groups[array.shape].append(index)
         probs = np.zeros((len(arrays), len(self.labels)), dtype=np.float32)
+        logits = np.zeros_like(probs)
         for indices in groups.values():
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start : start + batch_size]
-                probs[chunk] = self.run(np.stack([arrays[i] for i in chunk]))
-        return probs
+                outputs = self.backend.run(np.ascontiguousarray(np.stack([arrays[i] for i in chunk])))
+                probs[chunk], logits[chunk] = outputs[0], outputs[1]
+        return probs, logits
+
+    def predict_probs(self, images: Sequence[ImageInput], batch_size: int = 32) -> np.ndarray:
+        """``N x num_classes`` probabilities (see :meth:`predict_scores`)."""
+        return self.predict_scores(images, batch_size)[0]
 
     def predict(
         self, images: ImageInput | Sequence[ImageInput], top_k: int = 5, batch_size: int = 32
@@ -117,23 +154,32 @@ class Predictor:
         results = []
         for probs in self.predict_probs(batch, batch_size):
             top = top_classes(probs, self.labels, top_k)
-            results.append(Prediction(top[0][0], top[0][1], top, probs))
+            results.append(Prediction(top[0][0], top[0][1], top, probs, self.unverified))
         return results[0] if single else results
 
 
 def load(
-    bundle: str | Path, runtime: str = "auto", threads: int | None = None, format: str | None = None
+    bundle: str | Path,
+    runtime: str = "auto",
+    threads: int | None = None,
+    format: str | None = None,
+    allow_unverified: bool = False,
 ) -> Predictor:
     """Open ``bundle`` for prediction.
 
     Args:
         bundle: Bundle folder written by ``lightship export``.
         runtime: ``auto`` (best verified artifact whose runtime is installed), ``onnxruntime``,
-            ``openvino`` or ``torchscript``.
+            ``openvino`` or ``torchscript`` (its best verified artifact).
         threads: CPU threads for the runtime; None = the cores this process may use (same in every runtime).
         format: Pick an artifact by format name instead (e.g. ``onnx-int8``).
+        allow_unverified: Use an artifact that failed or lacks verification anyway; every prediction then
+            says so (``Prediction.unverified``).
 
     Raises:
-        BundleError: not a bundle, or a file does not match its manifest sha256 (the message names it).
+        BundleError: not a bundle, a file does not match its manifest sha256 (the message names it), or
+            the artifact is unverified (the message names it and its gate).
     """
-    return Predictor(bundle, runtime=runtime, threads=threads, format=format)
+    return Predictor(
+        bundle, runtime=runtime, threads=threads, format=format, allow_unverified=allow_unverified
+    )

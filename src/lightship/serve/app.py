@@ -26,13 +26,18 @@ def create_app(
     settings: ServeSettings | None = None,
     runtime: str = "onnxruntime",
     threads: int | None = None,
+    allow_unverified: bool = False,
 ) -> FastAPI:
     """The app serving ``bundle`` (a folder, checked against its manifest hashes now, or a loaded Predictor).
 
     Batching starts and the model warms up in the app's lifespan, i.e. once the server runs it.
     """
     settings = settings or ServeSettings()
-    predictor = bundle if isinstance(bundle, Predictor) else load(bundle, runtime=runtime, threads=threads)
+    predictor = (
+        bundle
+        if isinstance(bundle, Predictor)
+        else load(bundle, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
+    )
     state = ServerState(predictor, settings)
 
     @asynccontextmanager

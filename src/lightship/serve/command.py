@@ -32,7 +32,13 @@ def app_from_env() -> FastAPI:
     settings["site"] = Path(settings["site"]) if settings["site"] else None
     settings["cors"] = tuple(settings["cors"])
     settings["token"] = os.environ.get(TOKEN_ENV)  # never written into the config variable
-    return create_app(Path(config["bundle"]), ServeSettings(**settings), config["runtime"], config["threads"])
+    return create_app(
+        Path(config["bundle"]),
+        ServeSettings(**settings),
+        config["runtime"],
+        config["threads"],
+        config["allow_unverified"],
+    )
 
 
 def serve_command(
@@ -51,6 +57,7 @@ def serve_command(
     threads: int | None = None,
     site: Path | None = None,
     access_log: bool = False,
+    allow_unverified: bool = False,
 ) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
@@ -77,6 +84,8 @@ def serve_command(
         threads: CPU threads of the runtime per worker; default: the usable cores divided among the workers.
         site: Folder of a web app built by ``lightship web BUNDLE --out SITE`` to serve at ``/``.
         access_log: Log one line per request (costs throughput; /metrics counts requests anyway).
+        allow_unverified: Serve an artifact that failed or lacks verification (refused otherwise); every
+            answer then says so in `model.unverified`.
 
     Returns:
         0 after a clean shutdown.
@@ -99,7 +108,9 @@ def serve_command(
     if host not in LOOPBACK and token is None:
         log.warning("serving on %s without --token: anyone who can reach this port can use the model", host)
     # Load (and hash-check) the bundle before binding: a tampered bundle fails here with a clear message.
-    predictor = load(bundle, runtime=runtime, threads=threads)
+    predictor = load(bundle, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
+    if predictor.unverified is not None:
+        log.warning("serving an unverified artifact (--allow-unverified): %s", predictor.unverified)
     # The drain waits for in-flight requests, each bounded by timeout_s: never hang longer than that.
     grace = int(timeout_s) + 5
     if workers == 1:
@@ -116,7 +127,13 @@ def serve_command(
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
     os.environ[CONFIG_ENV] = json.dumps(
-        {"bundle": str(bundle), "runtime": runtime, "threads": threads, "settings": public}
+        {
+            "bundle": str(bundle),
+            "runtime": runtime,
+            "threads": threads,
+            "allow_unverified": allow_unverified,
+            "settings": public,
+        }
     )
     if token is not None:
         os.environ[TOKEN_ENV] = token

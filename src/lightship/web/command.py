@@ -11,7 +11,12 @@ from lightship.web.site import build_site
 
 
 def web_command(
-    bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1"
+    bundle: Path,
+    out: Path,
+    serve: bool = False,
+    port: int = 8080,
+    host: str = "127.0.0.1",
+    allow_unverified: bool = False,
 ) -> int:
     """Write a static web app that classifies images in the browser with the bundle's ONNX model.
 
@@ -25,13 +30,20 @@ def web_command(
             WebAssembly threads.
         port: Port to serve on (0 picks a free one).
         host: Address to serve on; keep the loopback default unless you mean to expose the site.
+        allow_unverified: Build the site even when its ONNX artifact failed or lacks verification; the page
+            still refuses it unless opened with ?allow-unverified=1, and then marks every result.
 
     Returns:
         The process exit code: 0.
     """
     console = Console()
-    site = build_site(bundle, out)
+    site = build_site(bundle, out, allow_unverified)
     console.print(f"wrote the web app for {bundle} to [bold]{site}[/]")
+    if allow_unverified:
+        console.print(
+            "[yellow]--allow-unverified:[/] if the page's artifact is unverified it refuses it unless opened "
+            "with [bold]?allow-unverified=1[/], and then marks every result"
+        )
     if not serve:
         return 0
     server = make_server(site, host, port)

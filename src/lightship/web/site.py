@@ -8,8 +8,9 @@ import os
 import shutil
 from pathlib import Path
 
-from lightship.bundle.integrity import MANIFEST_NAME, check_files
+from lightship.bundle.integrity import MANIFEST_NAME, check_files, manifest_records
 from lightship.bundle.manifest import preferred_artifacts, read_manifest
+from lightship.bundle.verification import unverified_reason
 from lightship.errors import BundleError, LightshipError
 from lightship.files import publish_dir, staging_dir, write_json, write_text
 
@@ -42,12 +43,26 @@ def web_dist() -> Path:
     return dist
 
 
-def _web_artifact(bundle: Path) -> dict:
-    for artifact in preferred_artifacts(read_manifest(bundle)):
-        if artifact["runtime"] == WEB_RUNTIME:
-            check_files(bundle, artifact["files"])
+def _web_artifact(bundle: Path, allow_unverified: bool) -> dict:
+    """The artifact the page will run (the bundle's preference among ONNX ones, as bundle-core.js picks it),
+    after checking every file of the manifest: a bundle whose artifact or proof was altered is refused, and
+    so is an unverified artifact unless ``allow_unverified``."""
+    manifest = read_manifest(bundle)
+    candidates = [a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME]
+    if not candidates:
+        raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
+    check_files(bundle, manifest_records(manifest))
+    reasons = [unverified_reason(manifest, a, str(bundle)) for a in candidates]
+    for artifact, reason in zip(candidates, reasons, strict=True):
+        if reason is None:
             return artifact
-    raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
+    if allow_unverified:
+        return candidates[0]
+    raise BundleError(
+        "refusing to publish an unverified artifact: "
+        + " | ".join(r for r in reasons if r)
+        + ". Pass --allow-unverified to build the site anyway (the page then also needs ?allow-unverified=1)"
+    )
 
 
 def _offline_listing(site: Path) -> dict:
@@ -68,16 +83,17 @@ def _check_replaceable(out: Path) -> None:
         )
 
 
-def build_site(bundle: Path, out: Path) -> Path:
+def build_site(bundle: Path, out: Path, allow_unverified: bool = False) -> Path:
     """Write the static site for ``bundle`` into ``out`` (replacing an earlier ``lightship web`` site).
 
     Raises:
-        BundleError: ``bundle`` is not a bundle, has no ONNX artifact, or its files fail their sha256.
+        BundleError: ``bundle`` is not a bundle, has no ONNX artifact, its files fail their sha256, or its
+            ONNX artifact is unverified (unless ``allow_unverified``).
         WebBuildMissing: ``web/dist`` has not been built.
     """
     bundle, out = Path(bundle), Path(out)
     dist = web_dist()
-    artifact = _web_artifact(bundle)
+    artifact = _web_artifact(bundle, allow_unverified)
     _check_replaceable(out)
     with staging_dir(out) as tmp:
         shutil.copytree(dist, tmp, dirs_exist_ok=True)

@@ -28,9 +28,14 @@ class ExportFormat(Row):
     runtime: str
     """The runtime (a row of lightship.runtime.backends.RUNTIMES) that runs and verifies the artifact."""
     precision: str
-    """"fp32" or "int8": which verification gates apply."""
+    """The numbers the artifact computes in: "fp32", "fp16" or "int8" (recorded in the manifest)."""
+    gate: str
+    """Its verification gates: a kind of :data:`lightship.export.gates.GATES` (fp32, fp16, int8)."""
     file: str
     """The main file (what the runtime opens), relative to the bundle."""
+    quantized_layers: str | None = None
+    """int8 formats: ``"module:function"``, ``function(path) -> (quantized, total)`` counting the layers the
+    written file really computes in int8 (the int8.quantized_layers gate reads the file, not the exporter)."""
 
 
 #: fp32 before int8, ONNX Runtime first (fastest to load and run on a CPU): the order ``auto`` tries.
@@ -41,12 +46,14 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.onnx:export",
             runtime="onnxruntime",
             precision="fp32",
+            gate="fp32",
             file="model.onnx",
         ),
         "openvino": ExportFormat(
             target="lightship.export.formats.openvino:export",
             runtime="openvino",
             precision="fp32",
+            gate="fp32",
             file="openvino/model.xml",
             extra="openvino",
         ),
@@ -54,13 +61,16 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.torchscript:export",
             runtime="torchscript",
             precision="fp32",
+            gate="fp32",
             file="model.torchscript.pt",
         ),
         "onnx-int8": ExportFormat(
             target="lightship.export.formats.onnx_int8:export",
             runtime="onnxruntime",
             precision="int8",
+            gate="int8",
             file="model.int8.onnx",
+            quantized_layers="lightship.export.formats.onnx_int8:quantized_layers",
         ),
     },
     error=BundleError,
