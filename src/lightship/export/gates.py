@@ -121,15 +121,9 @@ GATES: dict[str, list[Gate]] = {
             "layers the artifact really computes in int8 (an all-float 'int8' file fails)",
         ),
         Gate("int8.top1_agreement", "model_size", "top1_agreement", ">=", 0.98, "top-1 vs eager"),
+        # Its resize and rounding run in float: the same pixel gates as fp32. Its top-1 on off-size images
+        # measures quantisation on harder inputs, not the resize: reported (figures.off_size), not gated.
         *_pixel_gates(),
-        Gate(
-            "int8.off_size.top1_agreement",
-            "off_size",
-            "top1_agreement",
-            ">=",
-            0.98,
-            "top-1 vs the training data path",
-        ),
         Gate(
             "int8.accuracy_drop",
             "model_size",
