@@ -1,17 +1,18 @@
 # The two commands of the README: `make demo` and `make test`. Both create .venv when missing and install.
+# `make wheel`: a wheel that carries the shipped configs and the built web app (needs npm).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := runs/demo
 
-.PHONY: setup demo test lint clean js
+.PHONY: setup demo test lint clean js wheel
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	$(BIN)/python -m pip install -q -e ".[serve,openvino,dev]"
+	$(BIN)/python -m pip install -q -e ".[serve,openvino,completion,dev]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -44,8 +45,15 @@ web/dist/index.html: web/node_modules/.stamp web/build.mjs $(wildcard web/src/*)
 
 js: web/dist/index.html node/node_modules/.stamp
 
-test: setup js
+# Installs Chromium, Node.js and npm where it can (root on Debian/Ubuntu) and builds web/ and node/ when npm is
+# there; without them the web, Node and browser tests are skipped with one line saying how to enable them.
+test: setup
+	@tools/test-tools.sh
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js; fi
 	$(BIN)/python -m pytest -q
+
+wheel: setup js
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 // lightship in Node.js: classify images with a bundle's ONNX model (onnxruntime-node, CPU) and print
 // the JSON lines of `lightship predict --json`: {"path","label","score","top_k":[{"label","score"}]}.
 //
-//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3] [--allow-unverified]
+//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3] [--allow-unverified]   (or --top_k 3)
 //
 // An artifact that failed or lacks verification is refused (exit 2, naming it and its gate) unless
 // --allow-unverified: then every line carries "unverified" with the reason, as Python's does.
@@ -46,7 +46,7 @@ async function predict(bundlePath, images, k, allowUnverified) {
   for await (const path of expand(images, new Set(limits.imageExtensions))) {
     let image;
     try {
-      image = await decodeImage(path);
+      image = await decodeImage(path, { maxPixels: limits.maxPixels });
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       process.stderr.write(`skipped ${path}: ${error.message}\n`);
@@ -63,8 +63,21 @@ async function predict(bundlePath, images, k, allowUnverified) {
   return done ? 0 : 1;
 }
 
+/**
+ * lightship's one spelling policy (as in `lightship` itself): option names take dashes or underscores, so
+ * `--top_k 3` = `--top-k 3`. Values and positionals are left alone.
+ */
+export function dashed(argv) {
+  return argv.map((arg) => {
+    if (!arg.startsWith('--')) return arg;
+    const cut = arg.indexOf('=');
+    const name = cut < 0 ? arg : arg.slice(0, cut);
+    return name.replaceAll('_', '-') + (cut < 0 ? '' : arg.slice(cut));
+  });
+}
+
 async function main(argv) {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true,
+  const { values, positionals } = parseArgs({ args: dashed(argv), allowPositionals: true,
     options: {
       'top-k': { type: 'string', default: '3' },
       'allow-unverified': { type: 'boolean', default: false },

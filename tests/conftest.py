@@ -3,12 +3,76 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 # Keep the two cores of the CI machine for the test processes themselves.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+#: CI sets it (.ci/run): a missing tool then FAILS the tests that need it instead of skipping them.
+REQUIRE_ALL = "LIGHTSHIP_REQUIRE_ALL_TESTS"
+#: The one command that installs and builds what the web, Node and browser tests need.
+WEB_TOOLS_COMMAND = "make test` as root on Debian/Ubuntu (it installs Chromium, Node.js and npm from the distribution and builds web/ and node/)"
+
+
+WEB_SKIP_NOTE = pytest.StashKey[str]()
+
+
+def missing_web_tools() -> list[str]:
+    """What the browser, Node-runner and web-app tests need and this machine lacks."""
+    needs = {
+        "chromium": Path("/usr/bin/chromium").exists(),
+        "node": shutil.which("node") is not None,
+        "the built web app (web/dist)": (REPO / "web" / "dist" / "index.html").is_file()
+        and (REPO / "web" / "node_modules" / "playwright-core").is_dir(),
+        "the Node runner's packages (node/node_modules)": (
+            REPO / "node" / "node_modules" / "onnxruntime-node"
+        ).is_dir(),
+    }
+    return [name for name, present in needs.items() if not present]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, Node.js or the npm builds, the tests that need them (those using ``web_tools``) are
+    not run, and one line at the end says which and how to enable them; with LIGHTSHIP_REQUIRE_ALL_TESTS=1
+    (CI) they run and fail instead."""
+    missing = missing_web_tools()
+    if not missing or os.environ.get(REQUIRE_ALL) == "1":
+        return
+    needing = [item for item in items if "web_tools" in getattr(item, "fixturenames", ())]
+    if needing:
+        items[:] = [item for item in items if "web_tools" not in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=needing)
+        config.stash[WEB_SKIP_NOTE] = (
+            f"skipped {len(needing)} web, Node and browser tests: they need {', '.join(missing)}; "
+            f"run `{WEB_TOOLS_COMMAND} to enable them"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    note = config.stash.get(WEB_SKIP_NOTE, None)
+    if note:
+        terminalreporter.write_line(note, yellow=True)
+
+
+@pytest.fixture(scope="session")
+def web_tools() -> None:
+    """What the web, Node and browser tests depend on; reached with tools missing only when CI forbids the
+    skip (see pytest_collection_modifyitems), and then it fails with the command that installs them."""
+    missing = missing_web_tools()
+    if missing:
+        pytest.fail(
+            f"these tests need {', '.join(missing)} ({REQUIRE_ALL}=1 forbids skipping them): run "
+            f"`{WEB_TOOLS_COMMAND}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -102,3 +166,117 @@ def shifted_mean_bundle(digits_run: Path) -> tuple:
     return export_broken(
         digits_run, digits_run.parent / "broken-mean", ["onnx", "openvino", "torchscript"], shift_mean
     )
+
+
+def _is_loopback(host: object) -> bool:
+    return host in (None, "localhost", "::1", b"localhost") or str(host).startswith("127.")
+
+
+def block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine without network: every connection and name lookup beyond loopback fails at once (as an
+    unplugged cable does), so code that would download is caught, and "offline" is really tested."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(sock: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if sock.family == getattr(socket, "AF_UNIX", None) or _is_loopback(host):
+            return real_connect(sock, address)
+        raise OSError(f"network access blocked by the test (connect to {address})")
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
+        if _is_loopback(host):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"name lookup blocked by the test ({host})")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    for variable in ("LIGHTSHIP_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)  # the code must find out by itself
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    block_network(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def no_network_module() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        block_network(monkeypatch)
+        yield
+
+
+def photo(path: Path, cls: int, seed: int) -> None:
+    """A photo-like picture of class ``cls``: a red disc (0) or a blue bar (1) on a noisy background, at a
+    random size and aspect ratio, so the classes differ in content and not in file properties."""
+    rng = np.random.default_rng(seed)
+    width, height = (int(v) for v in rng.integers(48, 140, 2))
+    pixels = rng.normal(120, 30, (height, width, 3)).clip(0, 255).astype(np.uint8)
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    x, y = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.7)
+    r = min(width, height) * rng.uniform(0.2, 0.35)
+    if cls == 0:
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=(220, 40, 30))
+    else:
+        draw.rectangle((x - 2 * r, y - r / 3, x + 2 * r, y + r / 3), fill=(30, 60, 210))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, quality=90)
+
+
+def photo_folder(root: Path, per_class: int, corrupt: int = 0, layout: str = "flat") -> Path:
+    """``root/<class>/`` (flat) or ``root/train|val/<class>/`` photos, plus ``corrupt`` broken files per class."""
+    for cls, name in enumerate(("apples", "boats")):
+        for i in range(per_class):
+            folder = root / name if layout == "flat" else root / ("val" if i % 4 == 3 else "train") / name
+            photo(folder / f"{i:03d}.jpg", cls, seed=1000 * cls + i)
+        for i in range(corrupt):
+            good = (root / name / "000.jpg").read_bytes()
+            (root / name / f"broken{i}.jpg").write_bytes(good[: len(good) // 3] if i % 2 else b"not an image")
+    return root
+
+
+@pytest.fixture(name="photo_folder", scope="session")
+def photo_folder_fixture() -> Callable[..., Path]:
+    """``photo_folder(root, per_class, corrupt=0, layout="flat"|"train-val")``: two classes of photo-like
+    pictures (see :func:`photo`)."""
+    return photo_folder
+
+
+class WeightsCache:
+    """Real weight files where each library looks for them (the published ones cannot be downloaded here):
+    a seeded fresh initialisation of the real architecture, so a test can tell them from a fresh model."""
+
+    @staticmethod
+    def torchvision(torch_home: Path, model: str, file_name: str) -> dict:
+        """A 1000-class state_dict of ``model`` as ``$TORCH_HOME/hub/checkpoints/<file_name>``, the exact
+        name torchvision's weights API expects (it checks the name's hash only when it downloads)."""
+        import torch
+        import torchvision
+
+        torch.manual_seed(7)
+        state = torchvision.models.get_model(model, weights=None, num_classes=1000).state_dict()
+        folder = torch_home / "hub" / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(state, folder / file_name)
+        return state
+
+    @staticmethod
+    def timm(hub_cache: Path, repo: str, revision: str = "0123456789abcdef0123456789abcdef01234567") -> dict:
+        """A Hugging Face cache snapshot of timm model ``repo`` (config.json + model.safetensors written by
+        timm's own ``save_for_hf``, refs/main naming the snapshot), as `hf download` leaves it."""
+        import timm
+        import torch
+
+        torch.manual_seed(11)
+        model = timm.create_model(repo.removeprefix("timm/"))
+        folder = hub_cache / f"models--{repo.replace('/', '--')}"
+        timm.models.save_for_hf(model, str(folder / "snapshots" / revision), safe_serialization=True)
+        (folder / "refs").mkdir(parents=True, exist_ok=True)
+        (folder / "refs" / "main").write_text(revision)
+        return model.state_dict()
+
+
+@pytest.fixture(scope="session")
+def weights_cache() -> type[WeightsCache]:
+    return WeightsCache

@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: (the lazy top-level API and ``__version__``) is outside the order: anything may import it.
 LAYERS = (
     ("errors",),
-    ("images", "files", "tables"),
+    ("images", "files", "tables", "fuzz", "console", "quiet"),
     ("models",),
     ("data",),
     ("training",),

@@ -4,7 +4,9 @@
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 
-const ORT_FILES = ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+// The plain WebAssembly build for the CPU and the JSEP build for WebGPU (src/model.js loads one of them).
+const ORT_FILES = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.min.mjs',
+  'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
 const STATIC_FILES = ['index.html', 'style.css', 'sw.js'];
 const here = (path) => new URL(path, import.meta.url);
 
@@ -17,7 +19,7 @@ await build({
   target: 'es2022',
   minify: true,
   sourcemap: true,
-  external: ['./ort/ort.min.mjs'],
+  external: ['./ort/ort.min.mjs', './ort/ort.wasm.min.mjs'],
   outfile: here('dist/app.js').pathname,
   logLevel: 'warning',
 });

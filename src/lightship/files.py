@@ -34,14 +34,25 @@ def sha256_file(path: str | Path) -> str:
 
 
 @contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    """An OSError while preparing to write ``target`` names ``target`` (not the temporary name the user
+    never chose), so the message says which of the user's paths cannot be written."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+
+
+@contextmanager
 def replacing(path: str | Path) -> Iterator[IO[bytes]]:
     """A binary handle whose content replaces ``path`` atomically when the block ends without an error.
 
     On an error the temporary file is removed and ``path`` keeps its old content (or stays absent).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -98,9 +109,10 @@ def staging_dir(out: str | Path) -> Iterator[Path]:
     """A fresh hidden folder beside ``out`` to build a folder in (same filesystem, so it can be renamed
     into place with :func:`publish_dir`); removed when the block ends if it is still there."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
+    with _naming(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
     try:
         yield tmp
     finally:

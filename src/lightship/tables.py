@@ -71,6 +71,9 @@ class Table(Generic[R], Mapping[str, R]):
         """Row ``name``, or ``default`` for a name the table does not have (no error)."""
         return self._rows.get(name, default)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 

@@ -84,3 +84,31 @@ def test_default_cache_dir_follows_environment(monkeypatch, tmp_path):
     assert cache_module.default_cache_dir() == tmp_path / "here"
     monkeypatch.delenv("LIGHTSHIP_CACHE")
     assert cache_module.default_cache_dir().parts[-2:] == (".cache", "lightship")
+
+
+def test_unwritable_cache_folder_warns_and_trains_from_memory(tmp_path, make_tree, caplog):
+    root = make_tree(tmp_path / "data", {"train/a": 3, "train/b": 3})
+    (tmp_path / "file").write_text("a regular file: nothing can be created below it, even by root")
+    config = DataConfig(source="imagefolder", root=root, cache_dir=tmp_path / "file" / "cache", image_size=8)
+    with caplog.at_level("WARNING"):
+        split = load_split(config, "train")
+    assert len(split.labels) > 0
+    assert "cannot write the decode cache" in caplog.text and "in memory" in caplog.text
+
+
+def test_a_cache_write_failing_midway_leaves_no_file_of_the_entry(tmp_path, make_tree, monkeypatch, caplog):
+    """A disk that fills up after the images were written: the entry's files and temp files all go."""
+    root = make_tree(tmp_path / "data", {"train/a": 3, "train/b": 3})
+    real, calls = cache_module.save_array, []
+
+    def fill_up(path, array):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        real(path, array)
+
+    monkeypatch.setattr(cache_module, "save_array", fill_up)
+    with caplog.at_level("WARNING"):
+        load_split(_config(root, tmp_path), "train")
+    assert len(calls) == 2 and "No space left" in caplog.text
+    assert list((tmp_path / "cache").iterdir()) == []

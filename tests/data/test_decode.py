@@ -114,3 +114,19 @@ def test_parallel_decode_matches_serial(tmp_path, make_tree):
     assert np.array_equal(serial.images, parallel.images) and np.array_equal(serial.index, parallel.index)
     assert [b.path for b in parallel.bad_files] == [str(root / "a" / "bad.png")]
     assert parallel.bad_index.tolist() == [paths.index(root / "a" / "bad.png")]
+
+
+def test_hostile_corpus_as_a_training_folder_is_reported_file_by_file(tmp_path, make_tree):
+    from lightship.fuzz import hostile_images
+
+    root = make_tree(tmp_path / "data", {"train/a": 3, "train/b": 3, "test/a": 1, "test/b": 1})
+    corpus = hostile_images()
+    for name, data in corpus:
+        (root / "train" / "a" / f"hostile-{name}").write_bytes(data)
+    train = load_split(_config(root, tmp_path, val_fraction=0.0), "train")
+    bad = {b.path.rsplit("/", 1)[1].removeprefix("hostile-"): b.reason for b in train.bad_files}
+    assert all(reason for reason in bad.values())
+    # Every file is either trained on or reported with its reason: 6 good ones plus the corpus.
+    assert len(train.labels) + len(bad) == 6 + len(corpus)
+    assert "bomb-400mp.png" in bad and "png-valid.png" not in bad
+    assert train.images.shape[1:] == (8, 8, 3)

@@ -1,4 +1,4 @@
-"""InMemoryLoader: seeded epochs, drop_last for training, in-order eval, DDP sharding."""
+"""InMemoryLoader: seeded epochs, a partial last training batch unless of one image, in-order eval, DDP sharding."""
 
 from __future__ import annotations
 
@@ -19,22 +19,32 @@ def _seen(loader: InMemoryLoader) -> list[int]:
     return [i for _, labels in loader for i in labels.tolist()]
 
 
-def test_training_batches_are_full_seeded_and_change_per_epoch():
+def test_training_batches_are_seeded_change_per_epoch_and_keep_the_partial_last_one():
     images, labels = _data()
     loader = InMemoryLoader(images, labels, 10, train=True, augment=NO_AUG, seed=3)
-    assert len(loader) == 10
+    assert len(loader) == 11
     batches = list(loader)
-    assert len(batches) == 10 and all(b[0].shape == (10, 4, 4, 3) for b in batches)
+    assert len(batches) == 11 and [len(b[1]) for b in batches] == [10] * 10 + [3]
+    assert all(b[0].shape[1:] == (4, 4, 3) for b in batches)
     assert all(b[0].dtype == torch.uint8 and b[1].dtype == torch.int64 for b in batches)
     assert all(torch.equal(b[0][:, 0, 0, 0].long(), b[1]) for b in batches)  # images stay with labels
     epoch0 = [i for b in batches for i in b[1].tolist()]
-    assert len(set(epoch0)) == 100
+    assert sorted(epoch0) == list(range(103))
     epoch1 = _seen(loader)  # the internal counter moved on
     assert epoch0 != epoch1
     loader.set_epoch(0)
     assert _seen(loader) == epoch0
     again = InMemoryLoader(images, labels, 10, train=True, augment=NO_AUG, seed=3, epoch_fn=lambda: 1)
     assert _seen(again) == epoch1
+
+
+def test_a_last_training_batch_of_one_image_is_left_out_and_tiny_sets_still_give_a_batch():
+    images, labels = _data(101)
+    loader = InMemoryLoader(images, labels, 10, train=True, augment=NO_AUG)
+    sizes = [len(b[1]) for b in loader]
+    assert sizes == [10] * 10 and len(loader) == 10  # a batch of one would break BatchNorm
+    images, labels = _data(3)
+    assert [len(b[1]) for b in InMemoryLoader(images, labels, 3, train=True)] == [3]
 
 
 def test_eval_is_in_order_and_keeps_the_last_batch():
@@ -53,8 +63,8 @@ def test_two_ranks_take_disjoint_slices_of_the_same_permutation():
             loader = InMemoryLoader(images, labels, 8, train=True, seed=1, rank=rank, world_size=2)
             loader.set_epoch(epoch)
             shards.append(_seen(loader))
-            assert len(loader) == 6
-        assert len(shards[0]) == len(shards[1]) == 48
+            assert len(loader) == 7  # 51 images per rank: 6 batches of 8 and one of 3
+        assert len(shards[0]) == len(shards[1]) == 51
         assert not set(shards[0]) & set(shards[1])
 
 

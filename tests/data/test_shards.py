@@ -18,6 +18,7 @@ from lightship.data.shard_reader import (
     open_shards,
     read_shard_images,
     shard_loader,
+    shard_location,
     split_by_rank,
 )
 from lightship.data.shard_writer import write_shards
@@ -161,6 +162,48 @@ def test_url_prefix_and_template_locate_the_same_files(tree, tmp_path):
     assert by_pipe.urls == [f"pipe:cat {u}" for u in by_root]
     images, labels = read_shard_images(by_pipe, 8)
     assert len(images) == len(labels) == len(by_pipe)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x.tar; touch {pwned}",
+        "$(touch {pwned})",
+        "`touch {pwned}`",
+        "a.tar|touch {pwned}",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a b.tar",
+        "-rf",
+        ".hidden.tar",
+        "",
+        "x.tar\ntouch {pwned}",
+        7,
+    ],
+)
+def test_a_hostile_index_runs_nothing(tree, tmp_path, hostile):
+    out = tmp_path / "shards"
+    write_shards(tree, out, shard_size=8, workers=1)
+    pwned = tmp_path / "PWNED"
+    index = json.loads((out / "index.json").read_text())
+    entry = index["splits"]["train"]
+    entry["shards"][0] = hostile.format(pwned=pwned) if isinstance(hostile, str) else hostile
+    (out / "index.json").write_text(json.dumps(index))
+    for config in (
+        DataConfig(source="shards", url=f"pipe:cat {out}/{{name}}"),
+        DataConfig(source="shards", root=out),
+    ):
+        with pytest.raises(DataError, match="not a plain file name"):
+            open_shards(config)
+    assert not pwned.exists()
+
+
+def test_pipe_template_quotes_the_name():
+    config = DataConfig(source="shards", url="pipe:curl -s https://example.org/{name}")
+    assert shard_location(config, "train-000000.tar") == "pipe:curl -s https://example.org/train-000000.tar"
+    assert shard_location(config, "a b;c") == "pipe:curl -s https://example.org/'a b;c'"
+    plain = DataConfig(source="shards", url="https://example.org/{name}")
+    assert shard_location(plain, "a b") == "https://example.org/a b"  # not a shell: no quotes
 
 
 @pytest.fixture(scope="module")

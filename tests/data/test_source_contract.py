@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lightship.data import load_split
+from lightship.data import DataConfig, load_split
 from lightship.data.prepare import open_source
 from lightship.data.sources import SOURCES
 from lightship.data.types import SPLITS
@@ -33,3 +33,35 @@ def test_every_source_keeps_the_split_contract(source, source_example):
         assert all(bad.reason for bad in data.bad_files)
         good += len(data.labels)
     assert good == example.good
+
+
+@pytest.mark.parametrize("source", SOURCES.names())
+def test_auto_reads_every_source_from_its_root(source, source_example, capsys):
+    """--data.source auto finds each source from its folder alone (and says so); no root means digits."""
+    from dataclasses import replace
+
+    from lightship.data.detect import resolve_source
+
+    config = source_example(source).config
+    auto = replace(config, source="auto")
+    assert resolve_source(auto).source == source
+    assert f"data source {source}" in capsys.readouterr().err
+
+
+def test_auto_refuses_a_folder_of_no_known_layout_naming_them(tmp_path):
+    from lightship.data.detect import resolve_source
+    from lightship.errors import DataError
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no images here")
+    with pytest.raises(DataError) as caught:
+        resolve_source(DataConfig(root=tmp_path))
+    message = str(caught.value)
+    assert all(SOURCES[name].layout in message for name in SOURCES if SOURCES[name].layout)
+
+
+def test_a_built_in_source_with_a_root_is_refused_not_ignored(tmp_path):
+    from lightship.errors import DataError
+
+    with pytest.raises(DataError, match="reads no folder"):
+        load_split(DataConfig(source="digits", root=tmp_path), "train")

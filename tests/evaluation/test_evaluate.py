@@ -94,10 +94,9 @@ def test_loose_checkpoint_needs_data(colour_run: Path, tmp_path: Path) -> None:
 
 
 def test_command_line_arguments(colour_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lead wires evaluate_command through jsonargparse; check the flags it produces work."""
+    """evaluate_command through the command line's parser: the flags it produces work."""
     from lightship import cli
 
-    monkeypatch.setitem(cli.COMMANDS, "evaluate", ("lightship.evaluation", "evaluate_command"))
     out = tmp_path / "cli-report"
     assert cli.main(["evaluate", str(colour_run), "--tta", "1", "--out", str(out)]) == 0
     assert json.loads((out / "report.json").read_text())["tta"] == 1
@@ -119,3 +118,18 @@ def test_the_checkpoint_is_resolved_and_read_once(colour_run: Path, tmp_path: Pa
         monkeypatch.setattr(checkpoint, name, counting)
     assert evaluate_command(colour_run, out=tmp_path / "r") == 0
     assert calls == {"resolve": 1, "read": 1}
+
+
+def test_a_digits_run_scores_the_folder_given_not_digits_again(digits_run: Path, tmp_path: Path) -> None:
+    """`evaluate RUN --data.root FOLDER` for a run trained on the built-in digits: the folder's source is read
+    from the folder (class folders), never the run's built-in data silently."""
+    from lightship.data import load_split
+
+    digits = load_split(DataConfig(source="digits", image_size=32), "test")
+    for index, (image, label) in enumerate(zip(digits.images[:150], digits.labels[:150], strict=True)):
+        write_path = tmp_path / "scans" / str(int(label)) / f"{index}.png"
+        write_path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image.numpy()).save(write_path)
+    report = evaluate(digits_run, data=DataConfig(root=tmp_path / "scans"), out=tmp_path / "report")
+    assert report["data"] == {"source": "imagefolder", "root": str(tmp_path / "scans")}
+    assert report["num_images"] < 150 < len(digits.labels)  # the folder's test share, not digits' 360

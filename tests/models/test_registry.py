@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -11,7 +9,6 @@ from lightship.models import (
     list_models,
     register_model,
 )
-from lightship.models.registry import load_pretrained
 
 
 @pytest.mark.parametrize(
@@ -40,22 +37,6 @@ def test_unknown_model_suggests_close_names() -> None:
 def test_registering_twice_is_an_error() -> None:
     with pytest.raises(ValueError, match="registered twice"):
         register_model("airbench", 32, "again")(lambda num_classes: None)
-
-
-def test_local_weights_load_except_a_head_of_another_size(tmp_path: Path) -> None:
-    source = create_model("resnet18_cifar", num_classes=100)
-    torch.save(source.state_dict(), tmp_path / "w.pt")
-    target = create_model("resnet18_cifar", num_classes=10, weights=tmp_path / "w.pt")
-    assert torch.equal(target.conv1.weight, source.conv1.weight)
-    assert target.fc.weight.shape == (10, 512)
-    skipped = load_pretrained(create_model("resnet18_cifar", num_classes=10), tmp_path / "w.pt")
-    assert skipped == ["fc.bias", "fc.weight"]
-
-
-def test_weights_of_another_architecture_are_refused(tmp_path: Path) -> None:
-    torch.save(create_model("airbench", 10).state_dict(), tmp_path / "w.pt")
-    with pytest.raises(ValueError, match="none of its tensors fit"):
-        create_model("mobilenet_v3_small", 10, weights=tmp_path / "w.pt")
 
 
 def test_airbench_whitening_init_whitens_patches() -> None:

@@ -14,6 +14,7 @@ from PIL import Image
 import lightship.runtime as runtime
 from lightship.errors import BundleError
 from lightship.export import export_bundle
+from lightship.images import decode_image
 from lightship.models import ModelMeta
 from lightship.runtime.predict import predict_command
 
@@ -98,3 +99,40 @@ def test_loading_a_bundle_imports_neither_torch_nor_lightning(bundle):
         [sys.executable, "-c", code, str(bundle)], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_hostile_corpus_is_reported_file_by_file(bundle, tmp_path, capsys):
+    from lightship.fuzz import hostile_images
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    corpus = hostile_images()
+    for name, data in corpus:
+        (folder / name).write_bytes(data)
+    assert predict_command(bundle, [folder], top_k=1, json=True, runtime="onnxruntime") == 0
+    captured = capsys.readouterr()
+    classified = [Path(json.loads(line)["path"]).name for line in captured.out.splitlines()]
+    skipped = [
+        line.split(": ", 1)[0].removeprefix("skipped ")
+        for line in captured.err.splitlines()
+        if line.startswith("skipped ")
+    ]
+    assert sorted(classified + [Path(p).name for p in skipped]) == sorted(name for name, _ in corpus)
+    assert "bomb-400mp.png" in [Path(p).name for p in skipped]
+    assert "aspect ratio" in captured.err and "strip-1x63999999.png" in captured.err
+
+
+def test_an_image_the_runtime_cannot_run_is_skipped_by_name(bundle, capsys):
+    from rich.console import Console
+
+    from lightship.fuzz import pixel_bombs
+    from lightship.runtime.predict import predict_chunk
+
+    predictor = runtime.load(bundle, runtime="onnxruntime", threads=1)
+    strip = decode_image(dict(pixel_bombs())["strip-1x63999999.png"])  # passes decode_image, not ORT's Resize
+    good = np.full((20, 30, 3), 90, np.uint8)
+    chunk = [(Path("good.png"), good), (Path("strip.png"), strip), (Path("good2.png"), good)]
+    results = list(predict_chunk(predictor, chunk, 2, Console(stderr=True)))
+    assert [path.name for path, _ in results] == ["good.png", "good2.png"]
+    err = capsys.readouterr().err
+    assert "skipped strip.png: the onnxruntime runtime could not run it" in err

@@ -111,6 +111,18 @@ def _truncated(data: bytes) -> bytes:
             422,
             "invalid_parameter",
         ),
+        (
+            "superscript top_k",
+            lambda im: {"params": {"top_k": "²"}, "files": {"file": im["small"]}},
+            422,
+            "invalid_parameter",
+        ),
+        (
+            "unknown parameter",
+            lambda im: {"params": {"topk": "3"}, "files": {"file": im["small"]}},
+            422,
+            "invalid_parameter",
+        ),
     ],
 )
 def test_bad_input_is_a_named_4xx(serve, images, name, make_request, status, code) -> None:
@@ -122,12 +134,35 @@ def test_bad_input_is_a_named_4xx(serve, images, name, make_request, status, cod
     assert httpx.post(f"{url}/v1/predict", files={"file": images["small"]}).status_code == 200
 
 
-def test_bad_file_in_batch_is_named(serve, images) -> None:
+def test_batch_answers_per_file(serve, images) -> None:
     url = serve(**FAST)
-    files = [("files", ("good.jpg", images["small"])), ("files", ("broken.jpg", b"GIF89a nonsense"))]
+    files = [
+        ("files", ("good.jpg", images["small"], "image/jpeg")),
+        ("files", ("broken.jpg", b"GIF89a nonsense")),
+        ("files", ("bomb.png", images["bomb"], "image/png")),
+        ("files", ("page.html", images["small"], "text/html")),
+        ("files", ("other.jpg", images["other"], "image/jpeg")),
+    ]
     response = httpx.post(f"{url}/v1/predict/batch", files=files)
-    assert response.status_code == 400
-    assert "broken.jpg" in response.json()["error"]["message"]
+    assert response.status_code == 200, response.text
+    entries = response.json()["predictions"]
+    assert [e["filename"] for e in entries] == [
+        "good.jpg",
+        "broken.jpg",
+        "bomb.png",
+        "page.html",
+        "other.jpg",
+    ]
+    assert [e.get("error", {}).get("code") for e in entries] == [
+        None,
+        "not_an_image",
+        "image_too_many_pixels",
+        "unsupported_media_type",
+        None,
+    ]
+    assert "broken.jpg" in entries[1]["error"]["message"]
+    assert entries[2]["error"]["limit"] == "max_pixels" and entries[2]["error"]["value"] == 400_000_000
+    assert entries[0]["label"] and entries[4]["top_k"]
     raw = httpx.post(
         f"{url}/v1/predict/batch", content=images["small"], headers={"Content-Type": "image/jpeg"}
     )

@@ -21,7 +21,7 @@ def configured(serve, tmp_path_factory) -> str:
     return serve(token=TOKEN, cors=("https://example.org",), site=site)
 
 
-def test_token_required_on_predict_only(configured, images) -> None:
+def test_token_required_on_predict_model_and_metrics(configured, images) -> None:
     files = {"file": images["small"]}
     missing = httpx.post(f"{configured}/v1/predict", files=files)
     assert missing.status_code == 401
@@ -31,7 +31,20 @@ def test_token_required_on_predict_only(configured, images) -> None:
     assert wrong.status_code == 401
     ok = httpx.post(f"{configured}/v1/predict", files=files, headers={"Authorization": f"Bearer {TOKEN}"})
     assert ok.status_code == 200
-    assert httpx.get(f"{configured}/healthz").status_code == 200  # probes stay open
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    for path in ("/v1/model", "/metrics"):
+        refused = httpx.get(f"{configured}{path}")
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized", path
+        assert TOKEN not in refused.text and "class0" not in refused.text
+        assert httpx.get(f"{configured}{path}", headers=auth).status_code == 200, path
+    for path in ("/healthz", "/readyz"):  # probes stay open
+        assert httpx.get(f"{configured}{path}").status_code == 200
+
+
+def test_public_metrics_opens_metrics_only(serve) -> None:
+    url = serve(token=TOKEN, public_metrics=True)
+    assert "lightship_requests_total" in httpx.get(f"{url}/metrics").text
+    assert httpx.get(f"{url}/v1/model").status_code == 401
 
 
 def test_auth_off_by_default(serve, images) -> None:
@@ -50,7 +63,8 @@ def test_cors_only_when_configured(configured, serve) -> None:
 
 def test_site_is_served_at_root(configured) -> None:
     assert "lightship web app" in httpx.get(f"{configured}/").text
-    assert httpx.get(f"{configured}/v1/model").status_code == 200  # API routes win over files
+    model = httpx.get(f"{configured}/v1/model", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert model.status_code == 200 and model.json()["labels"]  # API routes win over files
 
 
 def test_tampered_bundle_refuses_to_start(bundle: Path, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lightship.serve.problems import ServeError
-from lightship.serve.uploads import split_multipart
+from lightship.serve.uploads import MAX_NAME, display_name, disposition_params, split_multipart
 
 CT = "multipart/form-data; boundary=XyZ"
 
@@ -39,3 +39,41 @@ def test_malformed_bodies_are_400(body: bytes) -> None:
     with pytest.raises(ServeError) as info:
         split_multipart(CT, body)
     assert info.value.status == 400 and info.value.code == "malformed_multipart"
+
+
+def _one_file(disposition: bytes) -> str:
+    body = (
+        b"--XyZ\r\nContent-Disposition: "
+        + disposition
+        + b"\r\nContent-Type: image/png\r\n\r\nDATA\r\n--XyZ--\r\n"
+    )
+    ((headers, _),) = split_multipart(CT, body)
+    return display_name(disposition_params(headers["content-disposition"])["filename"])
+
+
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        ('form-data; name="file"; filename="猫.png"'.encode(), "猫.png"),  # raw UTF-8, as browsers send it
+        (b"form-data; name=\"file\"; filename*=UTF-8''%E7%8C%AB.png", "猫.png"),  # RFC 5987
+        (b'form-data; name="file"; filename="x.png"; filename*=UTF-8\'\'%E7%8C%AB.png', "猫.png"),  # * wins
+        (
+            b'form-data; name="file"; filename="a \\"quoted\\" name; with semicolon.png"',
+            'a "quoted" name; with semicolon.png',
+        ),
+        (b'form-data; name="file"; filename="C:\\\\photos\\\\cat.png"', "C:\\photos\\cat.png"),
+        (b"form-data; name=\"file\"; filename*=bogus-charset''%41.png", "A.png"),
+        (
+            'form-data; name="file"; filename="evil\u202egnp.exe"'.encode(),
+            "evil\\u202egnp.exe",
+        ),  # bidi override
+        (b'form-data; name="file"; filename="tab\there.png"', "tab\\u0009here.png"),
+        (b'form-data; name="file"; filename="\xff\xfe.png"', "\ufffd\ufffd.png"),  # not UTF-8
+    ],
+)
+def test_file_names_any_encoding_echoed_escaped(disposition: bytes, name: str) -> None:
+    assert _one_file(disposition) == name
+
+
+def test_long_names_are_capped() -> None:
+    assert len(display_name("x" * 10_000)) == MAX_NAME

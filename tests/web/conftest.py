@@ -1,140 +1,116 @@
-"""Fixtures for the web app and Node runner tests: a small exported bundle, test images of several
-modes and sizes, the built site served on a free loopback port, and checks that the tools exist.
+"""Fixtures for the web app and Node runner tests: a small TRAINED model exported as a bundle, test images in
+every format and mode the README lists (corpus.py), Python's pixels and probabilities for them, the built site
+served on a free loopback port, and checks that the tools exist.
 
-Missing tools make the tests FAIL with the command that installs them; they are never skipped."""
+Missing tools skip these tests with one line naming the command that installs them (tests/conftest.py's
+``web_tools``); CI sets LIGHTSHIP_REQUIRE_ALL_TESTS=1, which turns that skip into a failure."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image, ImageDraw
 
 from lightship.export import export_bundle
-from lightship.models import ModelMeta
+from lightship.images import decode_image
 from lightship.web import build_site
 
-from .support import LABELS, REPO, serving
+from .corpus import write_corpus
+from .support import REPO, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
-SIZES = ((32, 32), (7, 50), (300, 200))
-
-
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        pytest.fail(message, pytrace=False)
+#: (width, height, seed) of the corpus pictures: odd sizes (chroma subsampling and BMP row padding edges)
+#: and a larger one that the model downscales.
+CORPUS_SIZES = ((37, 23, 1), (300, 200, 2))
 
 
 @pytest.fixture(scope="session")
-def node() -> str:
-    path = shutil.which("node")
-    _require(path is not None, "node is not installed: install Node.js 20+ (apt-get install -y nodejs npm)")
-    return str(path)
+def node(web_tools: None) -> str:
+    return str(shutil.which("node"))
 
 
 @pytest.fixture(scope="session")
 def node_runner(node: str) -> str:
-    """``node``, once the Node runner's packages are installed."""
-    _require(
-        (REPO / "node/node_modules/onnxruntime-node").is_dir(),
-        "the Node runner's packages are missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node` "
-        "(make test does)",
-    )
-    return node
+    return node  # web_tools (through node) checked node/node_modules
 
 
 @pytest.fixture(scope="session")
-def web_dist() -> Path:
-    dist = REPO / "web" / "dist"
-    _require(
-        (dist / "index.html").is_file() and (REPO / "web/node_modules/playwright-core").is_dir(),
-        "the web app is not built: run `npm ci --prefix web && npm run build --prefix web` (make test does)",
-    )
-    return dist
+def web_dist(web_tools: None) -> Path:
+    return REPO / "web" / "dist"
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Path:
-    _require(
-        CHROMIUM.exists(),
-        f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (.ci/run does)",
-    )
+def chromium(web_tools: None) -> Path:
     return CHROMIUM
 
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained airbench (fixed seed, head scaled so classes are well apart) exported as ONNX."""
-    torch.manual_seed(0)
-    meta = ModelMeta("airbench", 10, LABELS, 32, [0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616])
-    classifier = meta.build().eval()
-    head = [m for m in classifier.modules() if isinstance(m, torch.nn.Linear)][-1]
-    with torch.no_grad():
-        head.weight.mul_(40.0)
-    out, _ = export_bundle(classifier, meta, tmp_path_factory.mktemp("bundle") / "b", formats=["onnx"])
-    return out
+    """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported as ONNX.
 
+    Trained, so its probabilities move with the pixels: a one-level change of one channel moves them by more
+    than the parity thresholds (test_browser.py checks that on every test image)."""
+    from lightship.data.config import AugmentConfig, DataConfig
+    from lightship.training import ModelConfig, OptimConfig, TrainConfig, load_classifier, train
 
-def _picture(width: int, height: int, seed: int) -> Image.Image:
-    """A smooth picture (gradient and shapes) so JPEG artefacts stay realistic."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width] / max(width, height)
-    base = rng.integers(0, 256, 3)
-    pixels = np.stack([(base[c] + 200 * (x if c % 2 else y)) % 256 for c in range(3)], axis=-1).astype(
-        np.uint8
+    root = tmp_path_factory.mktemp("digits")
+    config = TrainConfig(
+        data=DataConfig(
+            source="digits", batch_size=64, cache_dir=root / "cache", augment=AugmentConfig(flip="none")
+        ),
+        model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
+        optim=OptimConfig(lr=0.2, momentum=0.9, norm_lr_scale=4.0, warmup_fraction=0.2, final_factor=0.05),
+        trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
+        out=root / "run",
     )
-    image = Image.fromarray(pixels)
-    draw = ImageDraw.Draw(image)
-    for _ in range(4):
-        x0, y0 = rng.integers(0, width), rng.integers(0, height)
-        box = (x0, y0, x0 + rng.integers(2, width // 2 + 3), y0 + rng.integers(2, height // 2 + 3))
-        draw.ellipse(box, fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
-    return image
-
-
-def _write_images(folder: Path) -> None:
-    seed = 0
-    for width, height in SIZES:
-        for mode in ("RGB", "L", "RGBA", "P"):
-            seed += 1
-            image = _picture(width, height, seed)
-            if mode == "RGBA":  # varied alpha, including fully transparent pixels
-                alpha = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
-                alpha[0, :] = 0
-                image.putalpha(Image.fromarray(alpha))
-            elif mode == "P":
-                image = image.quantize(32)
-            else:
-                image = image.convert(mode)
-            image.save(folder / f"{mode.lower()}_{width}x{height}.png")
-            if mode in ("RGB", "L"):
-                image.save(folder / f"{mode.lower()}_{width}x{height}.jpg", quality=90)
-    gray16 = (np.linspace(0, 65535, 24 * 40).reshape(24, 40)).astype(np.uint16)
-    Image.fromarray(gray16).save(folder / "gray16_40x24.png")
-    exif = Image.Exif()
-    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees clockwise to display
-    _picture(40, 24, 99).save(folder / "exif6_40x24.jpg", quality=90, exif=exif)
+    run = train(config).run_dir
+    classifier, meta = load_classifier(run)
+    # Verified on the run's data (the page and the Node runner refuse an unverified artifact).
+    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=["onnx"])
+    return out
 
 
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("images")
-    _write_images(folder)
-    return sorted(folder.iterdir())
+    return sorted(path for w, h, seed in CORPUS_SIZES for path in write_corpus(folder, w, h, seed))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Python's answer for one file: decoded pixels, probabilities, and how far a one-level change of one
+    colour channel moves the probabilities (the smallest over the three channels)."""
+
+    pixels: np.ndarray
+    probs: np.ndarray
+    one_level_shift: float
+
+
+def _one_level(pixels: np.ndarray, channel: int) -> np.ndarray:
+    """Every pixel's ``channel`` moved by one level (+1, or -1 where it is 255)."""
+    shifted = pixels.astype(np.int16)
+    plane = shifted[..., channel]
+    shifted[..., channel] = np.where(plane < 255, plane + 1, plane - 1)
+    return shifted.astype(np.uint8)
 
 
 @pytest.fixture(scope="session")
-def python_predictions(bundle: Path, images: list[Path]) -> dict[str, np.ndarray]:
-    """file name -> probabilities from Python ONNX Runtime on the same files."""
+def reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
+    """file name -> Python's pixels (lightship.images) and ONNX Runtime probabilities for the same files."""
     from lightship.runtime import load
 
     predictor = load(bundle, runtime="onnxruntime")
-    probs = predictor.predict_probs(images)
-    return {path.name: row for path, row in zip(images, probs, strict=True)}
+    out = {}
+    for path in images:
+        pixels = decode_image(path)
+        probs = predictor.predict_probs([pixels])[0]
+        shifts = [np.abs(predictor.predict_probs([_one_level(pixels, c)])[0] - probs).max() for c in range(3)]
+        out[path.name] = Reference(pixels, probs, float(min(shifts)))
+    return out
 
 
 @pytest.fixture(scope="session")

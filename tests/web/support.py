@@ -12,7 +12,6 @@ from pathlib import Path
 from lightship.web import make_server
 
 REPO = Path(__file__).resolve().parents[2]
-LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
 @contextmanager

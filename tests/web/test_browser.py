@@ -1,8 +1,10 @@
-"""The web app in headless Chromium gives Python's predictions on the same files (conftest.py makes the
-bundle, the images and the site), explains files and bundles it cannot read, and works offline."""
+"""The web app in headless Chromium decodes every listed format to Python's pixels and gives Python's
+probabilities on a trained model (conftest.py makes the bundle, the images and the site; parity.py has the
+thresholds), explains files and bundles it cannot read, and works offline."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -10,56 +12,67 @@ import numpy as np
 
 from lightship.web import build_site
 
-from .support import LABELS, REPO, run_browser, serving
+from .parity import PROB_TOL, check_thresholds, pixel_difference, read_pixels
+from .support import REPO, run_browser, serving
 
 SCREENSHOT = REPO / "docs" / "images" / "web-app.png"
+#: Chromium converts CMYK JPEGs itself, truncating where Pillow rounds: up to 1 level lower in about a third
+#: of the values (measured: max 1, 31% on tests/web/corpus.py's CMYK JPEGs). No browser API returns the CMYK
+#: samples, so this one case is held to that bound, not to exact pixels; its probabilities are reported.
+BROWSER_CMYK_JPEG = "jpg_cmyk"
 
 
-def score_diffs(results: list[dict], python: dict[str, np.ndarray]) -> dict[str, float]:
-    """file -> |top-1 probability difference|, after asserting the same top-1 label as Python."""
-    diffs: dict[str, float] = {}
-    for result in results:
-        expected = python[result["file"]]
-        assert result["label"] == LABELS[int(np.argmax(expected))], (
-            f"{result['file']}: top-1 differs from Python"
+def test_page_decodes_and_classifies_like_python(node, chromium, site_url, images, reference, tmp_path):
+    weakest = check_thresholds(reference)
+    report = run_browser(node, f"{site_url}?backend=wasm", images, "--pixels", str(tmp_path / "pixels"))
+    assert report["status"] == "ready" and report["consoleErrors"] == [], report
+    cards = {r["file"]: r for r in report["results"]}
+    worst_prob, cmyk_prob = 0.0, 0.0
+    for path in images:
+        name, ref = path.name, reference[path.name]
+        if path.suffix == ".tif":  # Chromium has no TIFF decoder: refused, with the way out
+            assert "TIFF images cannot be decoded in the browser" in cards[name]["error"], cards[name]
+            continue
+        pixels = read_pixels(tmp_path / "pixels", name)
+        assert not isinstance(pixels, str), f"{name}: {pixels}"
+        probs = np.asarray(json.loads(cards[name]["probs"]))
+        delta = float(np.abs(probs - ref.probs).max())
+        most, fraction = pixel_difference(pixels, ref.pixels)
+        if name.startswith(BROWSER_CMYK_JPEG):
+            assert most <= 1 and fraction <= 0.5, f"{name}: {most} levels, {fraction:.1%} of values"
+            cmyk_prob = max(cmyk_prob, delta)
+            continue
+        assert most == 0, (
+            f"{name}: pixels differ from Python's by up to {most} levels ({fraction:.1%} of values)"
         )
-        diffs[result["file"]] = abs(float(result["score"]) - float(expected.max()))
-    return diffs
+        assert delta <= PROB_TOL, f"{name}: probabilities differ by {delta:.2e}"
+        worst_prob = max(worst_prob, delta)
+    print(
+        f"\nbrowser vs Python on {len(images)} files: pixels identical except CMYK JPEG (<= 1 level); "
+        f"max |Δprob| {worst_prob:.1e} (tolerance {PROB_TOL:.0e}; a one-level shift of one channel moves "
+        f"them by >= {weakest:.1e}); CMYK JPEG max |Δprob| {cmyk_prob:.1e}"
+    )
 
 
-def worst(diffs: dict[str, float], suffix: str) -> float:
-    return max(d for name, d in diffs.items() if name.endswith(suffix))
-
-
-def test_page_matches_python_and_works_offline(
-    node, chromium, site_url, images, python_predictions, tmp_path
-):
+def test_page_explains_files_it_cannot_read_and_works_offline(node, chromium, site_url, images, tmp_path):
     not_image = tmp_path / "notes.txt"
     not_image.write_text("not an image")
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    first = images[0]
     shot = tmp_path / "page.png"
     report = run_browser(
-        node, f"{site_url}?backend=wasm", [*images, not_image, broken], "--screenshot", str(shot), "--offline"
+        node, f"{site_url}?backend=wasm", [first, not_image, broken], "--screenshot", str(shot), "--offline"
     )
     assert report["status"] == "ready", report
     assert report["crossOriginIsolated"] is True
     assert report["failedRequests"] == [] and report["consoleErrors"] == [], report
-    predictions = [r for r in report["results"] if r["testid"] == "prediction"]
     errors = {r["file"]: r["error"] for r in report["results"] if r["testid"] == "error"}
-    assert sorted(r["file"] for r in predictions) == sorted(p.name for p in images)
     assert "not an image" in errors["notes.txt"] and "cannot decode" in errors["broken.jpg"], errors
-
-    diffs = score_diffs(predictions, python_predictions)
-    print(
-        f"\nbrowser vs Python ONNX Runtime, top-1 probability max |diff|: "
-        f"PNG {worst(diffs, '.png'):.2e}, JPEG {worst(diffs, '.jpg'):.2e}"
-    )
-    assert worst(diffs, ".png") <= 1e-4, diffs
-
+    prediction = next(r for r in report["results"] if r["testid"] == "prediction")
     offline = report["offline"]
     assert offline["status"] == "ready", offline
-    assert offline["results"][0]["score"] == predictions[0]["score"], offline
+    assert offline["results"][0]["probs"] == prediction["probs"], offline
     assert shot.stat().st_size > 10_000  # a real page screenshot, not an empty image
     if os.environ.get(
         "LIGHTSHIP_UPDATE_SCREENSHOTS"
@@ -76,3 +89,17 @@ def test_page_explains_a_bundle_it_cannot_read(node, chromium, bundle, web_dist,
         report = run_browser(node, url, [])
     assert report["status"] == "no model"
     assert "does not match its sha256" in report["bundleError"], report
+
+
+def test_page_tries_webgpu_and_falls_back_to_webassembly(node, chromium, site_url, images, reference):
+    """With WebGPU offered (headless Chromium's software adapter, SwiftShader), the page tries it first. ONNX
+    Runtime Web's WebGPU kernels have no antialiased Resize, which the exported graph starts with, so the warm-up
+    run fails there; the page says so and runs on WebAssembly, with Python's answers."""
+    files = [path for path in images if path.name.startswith("png_rgb_")]
+    report = run_browser(node, site_url, files, "--webgpu")
+    assert report["status"] == "ready", report
+    info = report["info"]
+    assert info.startswith("WebAssembly") and "not used: webgpu:" in info and "Resize" in info, info
+    for card in report["results"]:
+        delta = np.abs(np.asarray(json.loads(card["probs"])) - reference[card["file"]].probs).max()
+        assert delta <= PROB_TOL, (card["file"], delta)

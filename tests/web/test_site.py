@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,6 +25,7 @@ def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_
         "app.js",
         "sw.js",
         "ort/ort.min.mjs",
+        "ort/ort.wasm.min.mjs",
         "bundle/manifest.json",
         "bundle/model.onnx",
     ):
@@ -30,6 +33,24 @@ def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_
     listing = json.loads((site / "offline.json").read_text())
     assert "bundle/model.onnx" in listing["files"] and "./" in listing["files"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir()), "temp folder left behind"
+
+
+def test_site_carries_the_fp16_model_for_webgpu_when_the_bundle_has_one(bundle, web_dist, tmp_path):
+    """The page runs an onnx-fp16 artifact on WebGPU (web/src/app.js), so the site copies it beside the fp32 one."""
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    fp32 = next(a for a in manifest["artifacts"] if a["format"] == "onnx")
+    (copy / "model.fp16.onnx").write_bytes((copy / fp32["file"]).read_bytes())
+    record = {**next(r for r in fp32["files"] if r["path"] == fp32["file"]), "path": "model.fp16.onnx"}
+    fp16 = {**fp32, "format": "onnx-fp16", "file": "model.fp16.onnx", "files": [record]}
+    manifest["artifacts"].append(fp16)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    site = build_site(copy, tmp_path / "site")
+    assert (site / "bundle/model.fp16.onnx").is_file() and (site / "bundle/model.onnx").is_file()
+    (copy / "model.fp16.onnx").write_bytes(b"tampered")
+    with pytest.raises(BundleError, match="sha256"):
+        build_site(copy, tmp_path / "site2")
 
 
 def test_rebuilding_replaces_a_site_but_never_another_folder(bundle, web_dist, tmp_path):
@@ -72,3 +93,29 @@ def test_server_sends_isolation_headers_and_wasm_type(bundle, web_dist, tmp_path
     assert headers["Content-Type"] == "application/wasm"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+def test_published_manifest_has_no_local_paths(bundle, web_dist, tmp_path: Path):
+    private = tmp_path / "private-bundle"
+    shutil.copytree(bundle, private)
+    manifest = json.loads((private / "manifest.json").read_text())
+    secret = "/home/alice/secret-photos"
+    manifest["samples"]["source"] = f"imagefolder:{secret} test split"
+    manifest.setdefault("verification", {})["data"] = f"imagefolder:{secret} test split"
+    (private / "manifest.json").write_text(json.dumps(manifest))
+    site = build_site(private, tmp_path / "site")
+    published = (site / "bundle" / "manifest.json").read_text()
+    assert secret not in published and "alice" not in published
+    assert json.loads(published)["artifacts"] == manifest["artifacts"]  # the page still checks the files
+
+
+def test_server_lists_no_folders(bundle, web_dist, tmp_path: Path):
+    site = build_site(bundle, tmp_path / "site")
+    with serving(site) as url:
+        for folder in ("ort/", "bundle/"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url + folder)
+            assert refused.value.code == 404, folder
+            assert "model.onnx" not in refused.value.read().decode(errors="replace")
+        with urllib.request.urlopen(url) as page:  # index.html still answers for /
+            assert page.status == 200

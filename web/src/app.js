@@ -3,7 +3,7 @@ import { BundleError, bundleFromFiles, bundleFromUrl } from './bundle.js';
 import { topK } from './bundle-core.js';
 import { cameraAvailable, captureFrame, startCamera } from './camera.js';
 import { DecodeError, decodeFile } from './decode.js';
-import { Model } from './model.js';
+import { Model, backendOrder } from './model.js';
 import { errorCard, predictionCard } from './results.js';
 import { registerOffline } from './offline.js';
 
@@ -13,6 +13,7 @@ const params = new URLSearchParams(location.search);
 const bundleOptions = { allowUnverified: params.get('allow-unverified') === '1' };
 let model = null;
 let unverified = null;
+let limits = null;
 let queue = Promise.resolve();
 
 function setStatus(state, text = state) {
@@ -26,14 +27,23 @@ function showBundleError(message) {
   $('bundle-error').hidden = false;
 }
 
-async function useBundle(loading) {
+/** Formats a backend prefers over the manifest's order: WebGPU runs the fp16 ONNX model when there is one. */
+const PREFER = { webgpu: ['onnx-fp16'], wasm: [] };
+
+/** `load(prefer)` reads the bundle's manifest and its artifact (bundle.js). */
+async function useBundle(load) {
   setStatus('loading', 'loading');
   $('bundle-error').hidden = true;
   try {
-    const { manifest, model: bytes, unverified: reason } = await loading;
-    unverified = reason;
-    const options = { backend: params.get('backend'), threads: Number(params.get('threads')) || undefined };
-    model = await Model.create(bytes, manifest.labels, options);
+    const backends = await backendOrder(params.get('backend'));
+    const first = await load(PREFER[backends[0]]);
+    const { manifest } = first;
+    limits = first.limits;
+    unverified = first.unverified;
+    const reusable = (backend) => backend === backends[0] || !PREFER.webgpu.includes(first.artifact.format);
+    const artifacts = async (backend) => (reusable(backend) ? first : await load(PREFER[backend])).model;
+    const threads = Number(params.get('threads')) || undefined;
+    model = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;
     $('model-info').textContent = unverified ? `${model.description} · UNVERIFIED: ${unverified}` : model.description;
     for (const id of ['files', 'camera-start']) $(id).disabled = false;
@@ -47,9 +57,9 @@ async function useBundle(loading) {
 async function classify(file) {
   const k = Math.max(1, Math.min(Number($('top-k').value) || 3, model.labels.length));
   try {
-    const image = await decodeFile(file);
+    const image = await decodeFile(file, { maxPixels: limits.maxPixels });
     const { probs, ms } = await model.classify(image);
-    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, unverified);
+    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, probs, unverified);
   } catch (error) {
     const reason = error instanceof DecodeError ? error.message : `inference failed: ${error.message ?? error}`;
     return errorCard(file.name, reason);
@@ -80,7 +90,10 @@ function wireInputs() {
     if (model) enqueue(Array.from(event.dataTransfer.files));
   });
   $('clear').addEventListener('click', () => $('results').replaceChildren());
-  $('bundle-files').addEventListener('change', (event) => useBundle(bundleFromFiles(event.target.files, bundleOptions)));
+  $('bundle-files').addEventListener('change', (event) => {
+    const files = event.target.files;
+    useBundle((prefer) => bundleFromFiles(files, { ...bundleOptions, prefer }));
+  });
 }
 
 function wireCamera() {
@@ -103,7 +116,10 @@ function wireCamera() {
   });
 }
 
+// The page's own decoder, for tests and debugging (web/tools/browser.mjs --pixels compares it with Python).
+globalThis.lightship = { decodeFile };
 wireInputs();
 wireCamera();
 registerOffline();
-useBundle(bundleFromUrl(new URL(params.get('bundle') ?? 'bundle/', location.href), bundleOptions));
+const bundleUrl = new URL(params.get('bundle') ?? 'bundle/', location.href);
+useBundle((prefer) => bundleFromUrl(bundleUrl, { ...bundleOptions, prefer }));

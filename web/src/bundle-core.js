@@ -80,10 +80,11 @@ export function unverifiedReason(manifest, artifact, root = 'BUNDLE') {
 /**
  * {artifact, unverified} of the first artifact of the manifest's preference that ONNX Runtime runs and that
  * passed verification; with `allowUnverified`, the first one ONNX Runtime runs, and `unverified` says why it
- * is not verified. BundleError naming every candidate and its gate otherwise.
+ * is not verified. BundleError naming every candidate and its gate otherwise. Formats in `prefer` come first
+ * when the bundle has them (the web app runs onnx-fp16 on WebGPU).
  */
-export function chooseArtifact(manifest, { allowUnverified = false, root } = {}) {
-  const preference = manifest.runtime_preference ?? SCHEMA1_PREFERENCE;
+export function chooseArtifact(manifest, { allowUnverified = false, root, prefer = [] } = {}) {
+  const preference = [...prefer, ...(manifest.runtime_preference ?? SCHEMA1_PREFERENCE)];
   const artifacts = manifest.artifacts ?? [];
   const candidates = preference
     .map((format) => artifacts.find((a) => a.format === format && a.runtime === RUNTIME))
@@ -104,7 +105,7 @@ export function chooseArtifact(manifest, { allowUnverified = false, root } = {})
  * `notice` says what a schema 1 manifest lacks (null otherwise); `unverified` why the chosen artifact is
  * used unverified (only with `allowUnverified`). BundleError says what is wrong otherwise.
  */
-export function parseManifest(text, where, { allowUnverified = false, root } = {}) {
+export function parseManifest(text, where, { allowUnverified = false, root, prefer = [] } = {}) {
   let manifest;
   try {
     manifest = JSON.parse(text);
@@ -116,7 +117,7 @@ export function parseManifest(text, where, { allowUnverified = false, root } = {
       `${where} has schema_version ${manifest?.schema_version}; this reader reads ${SCHEMA_VERSIONS.join(', ')}`);
   }
   checkPaths(manifest, where);
-  const { artifact, unverified } = chooseArtifact(manifest, { allowUnverified, root });
+  const { artifact, unverified } = chooseArtifact(manifest, { allowUnverified, root, prefer });
   const notice = manifest.schema_version === 1
     ? `${where} is a schema 1 bundle: no runtime_preference and no limits, so the built-in ones are used; `
       + 're-export it with this lightship to record them'

@@ -23,7 +23,8 @@ function read(text, where, options) {
 
 /**
  * {manifest, artifact, unverified, limits, model: Uint8Array} from a bundle folder URL ending in '/'.
- * `options.allowUnverified` lets an artifact that failed or lacks verification load (`unverified` says why).
+ * `options.allowUnverified` lets an artifact that failed or lacks verification load (`unverified` says why);
+ * formats in `options.prefer` win over the manifest's preference when the bundle has them.
  */
 export async function bundleFromUrl(base, options = {}) {
   const manifestUrl = new URL('manifest.json', base);

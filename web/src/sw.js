@@ -1,13 +1,16 @@
-// Service worker: precaches every file listed in offline.json under a cache named by the site version,
+// Service worker: precaches the files listed in offline.json under a cache named by the site version,
 // then serves cache first. offline.json itself is network first, so a changed site is noticed online.
+// onnxruntime-web's WebGPU build (ort/*.jsep.*, 28 MB) is not precached: only pages that run on WebGPU
+// load it, and it is cached on that first use.
 const VERSION = new URL(self.location.href).searchParams.get('v');
 const CACHE = `lightship-${VERSION}`;
+const LAZY = /\.jsep\./;
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const listing = await (await fetch('offline.json', { cache: 'no-store' })).json();
     const cache = await caches.open(CACHE);
-    await cache.addAll(['offline.json', ...listing.files]);
+    await cache.addAll(['offline.json', ...listing.files.filter((file) => !LAZY.test(file))]);
     await self.skipWaiting();
   })());
 });
@@ -29,7 +32,13 @@ async function networkFirst(request) {
 }
 
 async function cacheFirst(request) {
-  return (await caches.match(request, { ignoreSearch: true })) ?? fetch(request);
+  const cached = await caches.match(request, { ignoreSearch: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok && LAZY.test(new URL(request.url).pathname)) {
+    await (await caches.open(CACHE)).put(request, response.clone());
+  }
+  return response;
 }
 
 self.addEventListener('fetch', (event) => {

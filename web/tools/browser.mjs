@@ -2,23 +2,29 @@
 // the page status, every result card's data-* attributes, failed requests and console errors.
 // Used by tests/web (parity with Python) and benchmarks/web_latency.py.
 //
-//   node web/tools/browser.mjs --url URL [--screenshot PNG] [--offline] IMAGE...
+//   node web/tools/browser.mjs --url URL [--screenshot PNG] [--offline] [--pixels DIR] [--webgpu] IMAGE...
 //
+// --pixels: also decode every image with the page's own decoder and write its RGB bytes to
+// DIR/<file name>.<width>x<height>.rgb (or DIR/<file name>.err with the message), for parity tests.
 // --offline: afterwards cut the network, reload, and classify the first image again (service worker).
 // CHROMIUM (env) overrides the browser path, /usr/bin/chromium by default.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
+// --webgpu: offer WebGPU through Chromium's software adapter (SwiftShader), which headless Chromium exposes
+// with this flag even with --disable-gpu.
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
 const TIMEOUT = 180_000;
 
 const { values: options, positionals: images } = parseArgs({
   allowPositionals: true,
-  options: { url: { type: 'string' }, screenshot: { type: 'string' }, offline: { type: 'boolean', default: false } },
+  options: { url: { type: 'string' }, screenshot: { type: 'string' }, offline: { type: 'boolean', default: false },
+    pixels: { type: 'string' }, webgpu: { type: 'boolean', default: false } },
 });
 
 async function waitForModel(page) {
@@ -40,9 +46,31 @@ async function classify(page, files) {
   return page.evaluate(() => Array.from(document.querySelectorAll('#results > li'), (li) => ({ ...li.dataset })).reverse());
 }
 
+/** The page's decoder (globalThis.lightship.decodeFile) on each image, written to `dir`. */
+async function dumpPixels(page, files, dir) {
+  mkdirSync(dir, { recursive: true });
+  for (const file of files) {
+    const name = basename(file);
+    const result = await page.evaluate(async ([b64, fileName]) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      try {
+        const { width, height, rgb } = await globalThis.lightship.decodeFile(new File([bytes], fileName));
+        let text = '';
+        for (let i = 0; i < rgb.length; i += 0x8000) text += String.fromCharCode(...rgb.subarray(i, i + 0x8000));
+        return { width, height, rgb: btoa(text) };
+      } catch (error) {
+        return { error: String(error.message ?? error) };
+      }
+    }, [readFileSync(file).toString('base64'), name]);
+    if (result.error) writeFileSync(join(dir, `${name}.err`), result.error);
+    else writeFileSync(join(dir, `${name}.${result.width}x${result.height}.rgb`), Buffer.from(result.rgb, 'base64'));
+  }
+}
+
 const userDataDir = mkdtempSync(join(tmpdir(), 'lightship-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ARGS,
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
+  args: options.webgpu ? [...ARGS, ...WEBGPU_ARGS] : ARGS,
   viewport: { width: 1000, height: 760 },
 });
 const report = { failedRequests: [], consoleErrors: [] };
@@ -56,6 +84,7 @@ try {
   if (report.status === 'ready' && images.length) {
     report.results = await classify(page, images);
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: false });
+    if (options.pixels) await dumpPixels(page, images, options.pixels);
   }
   if (options.offline && report.status === 'ready') {
     await page.evaluate(() => navigator.serviceWorker.ready);

@@ -37,11 +37,23 @@ SCHEMA_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
 #: The order ``runtime="auto"`` tried formats in before manifests recorded it (schema 1).
 SCHEMA1_PREFERENCE = ("onnx", "openvino", "torchscript", "onnx-int8")
-RESIZE_POLICY = (
-    "inside the model: float NCHW resized to image_size x image_size, bilinear, antialias=True, "
-    "align_corners=False, aspect ratio not kept, then rounded to uint8 levels ((x + 1/256).round(), clamped "
-    "to 0..255) exactly as the training data pipeline stores it (lightship.models.classifier.resize_levels)"
+#: Rounding after either resize: the uint8 levels the training data pipeline stores.
+_LEVELS = (
+    "then rounded to uint8 levels ((x + 1/256).round(), clamped to 0..255) exactly as the training data "
+    "pipeline stores it (lightship.models.classifier.resize_levels)"
 )
+#: What ``input.resize`` says for each resize mode (``input.resize_mode``); both happen inside the model.
+RESIZE_POLICIES = {
+    "squash": (
+        "inside the model: float NCHW resized to image_size x image_size, bilinear, antialias=True, "
+        f"align_corners=False, aspect ratio not kept, {_LEVELS}"
+    ),
+    "crop": (
+        "inside the model: the centred square of side min(height, width) (offsets floor((H-side)/2), "
+        "floor((W-side)/2)), then resized to image_size x image_size, bilinear, antialias=True, "
+        f"align_corners=False: aspect ratio kept, {_LEVELS}"
+    ),
+}
 DECODE_POLICY = (
     "outside the model, by the caller (lightship.images.decode_image): any Pillow format, EXIF "
     "orientation applied, grayscale/palette/CMYK/16-bit to 8-bit RGB, alpha dropped (not "
@@ -77,7 +89,12 @@ def new_manifest(
         "schema_version": SCHEMA_VERSION,
         "lightship_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": {"name": meta.model, "num_classes": meta.num_classes, "model_kwargs": meta.model_kwargs},
+        "model": {
+            "name": meta.model,
+            "num_classes": meta.num_classes,
+            "model_kwargs": meta.model_kwargs,
+            "pretrained": meta.pretrained,
+        },
         "labels": list(meta.class_names),
         "input": {
             "name": "images",
@@ -87,7 +104,8 @@ def new_manifest(
             "shape": ["batch", "height", "width", 3],
             "dynamic": ["batch", "height", "width"],
             "image_size": meta.image_size,
-            "resize": RESIZE_POLICY,
+            "resize_mode": meta.resize,
+            "resize": RESIZE_POLICIES[meta.resize],
             "decode": DECODE_POLICY,
         },
         "outputs": [
@@ -141,10 +159,7 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
             f"bundle {root} does not exist or is not a folder; create one with `lightship export`"
         )
     if not path.is_file():
-        raise BundleError(
-            f"{root} has no {MANIFEST_NAME}, so it is not a bundle (an interrupted export never leaves one); "
-            "re-run `lightship export`"
-        )
+        raise BundleError(_not_a_bundle(root))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -159,6 +174,21 @@ def read_manifest(bundle: str | Path) -> dict[str, Any]:
     if version == 1:
         _warn_schema1(root)
     return manifest
+
+
+def _not_a_bundle(root: Path) -> str:
+    """Why ``root`` is no bundle, and where the bundle is: a run folder's is ``RUN/bundle`` once exported."""
+    from lightship.training.runfolder import RunFolder  # only on this error path: Lightning is heavy
+
+    run = RunFolder(root)
+    if run.is_run():
+        if (run.bundle / MANIFEST_NAME).is_file():
+            return f"{root} is a run folder, not a bundle; its bundle is {run.bundle}"
+        return f"{root} is a run folder, not a bundle; export it first: lightship export {root} (writes {run.bundle})"
+    return (
+        f"{root} has no {MANIFEST_NAME}, so it is not a bundle (an interrupted export never leaves one); "
+        "run `lightship export RUN --out FOLDER` to make one"
+    )
 
 
 def _validate(manifest: dict[str, Any], path: Path) -> None:

@@ -218,9 +218,9 @@ def synthetic_images(n: int, size: int, seed: int = 0) -> np.ndarray:
     return fields.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def _top_up(rows: ImageSet, size: int, seed: int) -> ImageSet:
-    """``rows`` plus rescaled copies of its images (brought back to ``size`` by the data pipeline's resize)
-    until it holds :data:`MIN_AGREEMENT_IMAGES` images."""
+def _top_up(rows: ImageSet, size: int, seed: int, resize: str = "squash") -> ImageSet:
+    """``rows`` plus rescaled copies of its images (brought back to ``size`` by the data pipeline's resize,
+    in the model's resize mode ``resize``) until it holds :data:`MIN_AGREEMENT_IMAGES` images."""
     missing = MIN_AGREEMENT_IMAGES - len(rows.images)
     if missing <= 0 or len(rows.images) == 0:
         return rows
@@ -228,7 +228,7 @@ def _top_up(rows: ImageSet, size: int, seed: int) -> ImageSet:
     shapes = seeded_sizes(missing, size, seed)
     copies = np.stack(
         [
-            resize_images(rescaled(rows.images[i], s)[None], size)[0]
+            resize_images(rescaled(rows.images[i], s)[None], size, resize)[0]
             for i, s in zip(sources, shapes, strict=True)
         ]
     )
@@ -284,7 +284,7 @@ def verification_samples(config: DataConfig | None, n: int, size: int, seed: int
         f"{config.source}:{where} test split, stratified (seed {seed})",
     )
     off = _off_size(split, chosen, rows.images, rows.labels, seed)
-    return SampleSet(_top_up(rows, size, seed), off, list(split.class_names))
+    return SampleSet(_top_up(rows, size, seed, config.resize), off, list(split.class_names))
 
 
 def calibration_samples(config: DataConfig | None, n: int, size: int, seed: int = 1) -> tuple[ImageSet, dict]:

@@ -9,6 +9,7 @@ once never leave a half-written entry that looks valid.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -33,29 +34,56 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("LIGHTSHIP_CACHE") or Path.home() / ".cache" / "lightship")
 
 
-def cache_key(split: FileSplit, image_size: int) -> str:
-    """Hash of everything the decoded pixels depend on (not the absolute root: moved data stays cached)."""
-    payload = json.dumps(
-        [POLICY_VERSION, image_size, split.files, split.labels.tolist()], separators=(",", ":")
-    ).encode()
+def cache_key(split: FileSplit, image_size: int, resize: str = "squash") -> str:
+    """Hash of everything the decoded pixels depend on (not the absolute root: moved data stays cached).
+
+    The resize mode enters the key only when it is not "squash", so caches written before the choice
+    existed stay valid.
+    """
+    fields = [POLICY_VERSION, image_size, split.files, split.labels.tolist()]
+    if resize != "squash":
+        fields.append(resize)
+    payload = json.dumps(fields, separators=(",", ":")).encode()
     return hashlib.sha256(payload).hexdigest()[:32]
 
 
-def load_or_decode(split: FileSplit, image_size: int, cache_dir: Path | None, workers: int) -> Decoded:
+def load_or_decode(
+    split: FileSplit, image_size: int, cache_dir: Path | None, workers: int, resize: str = "squash"
+) -> Decoded:
     """The decoded files of ``split`` from the cache, decoding (and saving) them first when needed."""
     directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    stem = f"images-{cache_key(split, image_size)}"
+    stem = f"images-{cache_key(split, image_size, resize)}"
     cached = _load(directory, stem, split)
     if cached is not None:
         return cached
-    decoded = decode_files(split.paths, image_size, workers, description=f"decoding {split.root}")
-    directory.mkdir(parents=True, exist_ok=True)
-    save_array(directory / f"{stem}.images.npy", decoded.images)
-    save_array(directory / f"{stem}.index.npy", decoded.index)
-    # The manifest is written last: its presence marks a complete entry.
-    bad = [[int(i), b.reason] for i, b in zip(decoded.bad_index, decoded.bad_files, strict=True)]
-    write_json(directory / f"{stem}.json", {"count": len(decoded.index), "bad": bad}, indent=None)
+    decoded = decode_files(
+        split.paths, image_size, workers, description=f"decoding {split.root}", resize=resize
+    )
+    _save(directory, stem, decoded)
     return decoded
+
+
+def _save(directory: Path, stem: str, decoded: Decoded) -> None:
+    """Write the entry; a cache folder that cannot be written costs a warning, not the run (the decoded
+    images are in memory already), and leaves none of this entry's files behind."""
+    files = [directory / f"{stem}.images.npy", directory / f"{stem}.index.npy", directory / f"{stem}.json"]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        save_array(files[0], decoded.images)
+        save_array(files[1], decoded.index)
+        # The manifest is written last: its presence marks a complete entry.
+        bad = [[int(i), b.reason] for i, b in zip(decoded.bad_index, decoded.bad_files, strict=True)]
+        write_json(files[2], {"count": len(decoded.index), "bad": bad}, indent=None)
+    except OSError as exc:
+        for file in files:
+            with contextlib.suppress(OSError):  # the folder itself may be what cannot be written
+                file.unlink(missing_ok=True)
+        log.warning(
+            "cannot write the decode cache in %s (%s); continuing with the images in memory, so the next run "
+            "decodes them again (set --data.cache_dir or $LIGHTSHIP_CACHE to a writable folder)",
+            directory,
+            exc.strerror or exc,
+        )
 
 
 def _load(directory: Path, stem: str, split: FileSplit) -> Decoded | None:

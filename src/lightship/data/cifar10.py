@@ -46,13 +46,18 @@ def open_cifar10(config: DataConfig) -> SourceData:
     )
 
 
+def looks_like(root: Path) -> bool:
+    """Whether ``root`` holds the release (the archive or the extracted folder), for ``--data.source auto``."""
+    return (root / FOLDER).is_dir() or (root / ARCHIVE).is_file()
+
+
 def _locate(config: DataConfig) -> Path:
     """The root holding the archive or the folder, downloading first when allowed."""
     where = f"{ARCHIVE} or {FOLDER}/ (from {URL})"
     if config.download and config.root is not None:
         Path(config.root).expanduser().mkdir(parents=True, exist_ok=True)
     root = config.root_folder(where)
-    if (root / FOLDER).is_dir() or (root / ARCHIVE).is_file():
+    if looks_like(root):
         return root
     if config.download:
         _download(root)

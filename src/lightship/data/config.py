@@ -8,6 +8,7 @@ from typing import Literal
 
 from lightship.data.sources import SourceName
 from lightship.errors import DataError
+from lightship.models.classifier import ResizeMode
 
 
 @dataclass
@@ -26,14 +27,17 @@ class AugmentConfig:
 class DataConfig:
     """Where images come from and how they reach the model."""
 
-    source: SourceName = "digits"
-    """A name from the data-source table (lightship.data.sources). 'digits': scikit-learn's bundled
-    handwritten digits (offline). 'cifar10': the official python release. 'imagefolder':
-    ROOT/train/<class>/... (+ val/, test/) or one ROOT/<class>/... tree. 'shards': WebDataset shards
-    written by ``lightship data shard`` (index.json + tars), in a local root or at url; always streamed,
-    for data beyond one machine's memory."""
+    source: SourceName = "auto"
+    """'auto' (the default): decided from --data.root and printed: no root means the built-in digits; a root
+    holding the CIFAR-10 release, class folders or a shard index means cifar10, imagefolder or shards; any
+    other folder is an error naming these layouts. Or a name from the data-source table
+    (lightship.data.sources): 'digits': scikit-learn's bundled handwritten digits (offline). 'cifar10':
+    the official python release. 'imagefolder': ROOT/train/<class>/... (+ val/, test/) or one
+    ROOT/<class>/... tree. 'shards': WebDataset shards written by ``lightship data shard`` (index.json +
+    tars), in a local root or at url; always streamed, for data beyond one machine's memory."""
     root: Path | None = None
-    """Folder of the data (cifar10: holding cifar-10-python.tar.gz or cifar-10-batches-py/)."""
+    """Folder of the data: class folders, the CIFAR-10 release (cifar-10-python.tar.gz or
+    cifar-10-batches-py/) or a shard folder. None: the built-in digits."""
     url: str | None = None
     """shards only, instead of root: where index.json and the shards are read, for shards not in a local
     folder. Either a prefix (https://host/shards, giving https://host/shards/train-000000.tar) or a
@@ -44,8 +48,14 @@ class DataConfig:
     more memory). 0 = only the shard order is shuffled."""
     download: bool = False
     """cifar10 only: fetch the archive with torchvision when the network allows."""
-    image_size: int = 32
-    """Side of the square the model sees; every image is resized to it by the one policy."""
+    image_size: int | Literal["auto"] = 32
+    """Side of the square the model sees; every image is resized to it by the one policy. 'auto' (for
+    ``lightship train``): the pretrained weights' input size when they load, else 64."""
+    resize: ResizeMode = "squash"
+    """How a picture becomes that square: 'squash' resizes the whole picture (aspect ratio not kept);
+    'crop' keeps the aspect ratio: resize the shorter side, then cut the centred square (the evaluation
+    transform of pretrained models; the edges of wide or tall pictures are not seen). Applied identically
+    by the data pipeline and inside every exported artifact."""
     mean: tuple[float, float, float] | None = None
     """Per-channel mean of pixels in 0..1; None = computed from the training images."""
     std: tuple[float, float, float] | None = None
@@ -67,7 +77,9 @@ class DataConfig:
     cache_dir: Path | None = None
     """Where decoded caches live; None = $LIGHTSHIP_CACHE or ~/.cache/lightship."""
     batch_size: int = 512
+    """Training images per step (per process under DDP)."""
     eval_batch_size: int = 1024
+    """Images per step when validating and testing."""
     num_workers: int = 2
     """DataLoader workers of the stream path (decode/cache building uses them too)."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)

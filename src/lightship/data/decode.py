@@ -36,29 +36,32 @@ class Decoded:
     bad_files: list[BadFile]
 
 
-def resize_images(images: np.ndarray, size: int, chunk: int = 1024) -> np.ndarray:
-    """uint8 N x H x W x 3 -> uint8 N x size x size x 3 (rounded); returned as is when already that size."""
+def resize_images(images: np.ndarray, size: int, resize: str = "squash", chunk: int = 1024) -> np.ndarray:
+    """uint8 N x H x W x 3 -> uint8 N x size x size x 3 (rounded) in resize mode ``resize``; returned as is
+    when already that size (which both modes leave unchanged)."""
     if images.shape[1:3] == (size, size):
         return images
     out = np.empty((len(images), size, size, 3), dtype=np.uint8)
     for start in range(0, len(images), chunk):
         x = torch.from_numpy(images[start : start + chunk]).permute(0, 3, 1, 2).float()
-        y = resize_levels(x, size).to(torch.uint8)
+        y = resize_levels(x, size, resize).to(torch.uint8)
         out[start : start + chunk] = y.permute(0, 2, 3, 1).numpy()
     return out
 
 
-def decode_to_size(path: str | Path, size: int) -> np.ndarray:
+def decode_to_size(path: str | Path, size: int, resize: str = "squash") -> np.ndarray:
     """One file -> uint8 size x size x 3. Raises ImageDecodeError for a bad file."""
-    return resize_images(decode_image(Path(path))[None], size)[0]
+    return resize_images(decode_image(Path(path))[None], size, resize)[0]
 
 
-def _decode_chunk(paths: Sequence[str], size: int) -> tuple[np.ndarray, list[int], list[tuple[int, BadFile]]]:
+def _decode_chunk(
+    paths: Sequence[str], size: int, resize: str
+) -> tuple[np.ndarray, list[int], list[tuple[int, BadFile]]]:
     """Worker task: decoded good images, their positions in ``paths``, and (position, BadFile) pairs."""
     images, good, bad = [], [], []
     for i, path in enumerate(paths):
         try:
-            images.append(decode_to_size(path, size))
+            images.append(decode_to_size(path, size, resize))
             good.append(i)
         except ImageDecodeError as exc:
             bad.append((i, BadFile(path, exc.reason)))
@@ -72,7 +75,11 @@ def _init_worker() -> None:
 
 
 def decode_files(
-    paths: Sequence[str | Path], size: int, workers: int, description: str = "decoding"
+    paths: Sequence[str | Path],
+    size: int,
+    workers: int,
+    description: str = "decoding",
+    resize: str = "squash",
 ) -> Decoded:
     """Decode every file to ``size`` x ``size``; bad files never raise, they come back in ``bad_files``.
 
@@ -89,7 +96,7 @@ def decode_files(
         with Progress(*columns, transient=True) as progress:
             task = progress.add_task(description, total=len(names))
             for start, chunk in chunks:
-                _store(out, ok, bad, start, _decode_chunk(chunk, size))
+                _store(out, ok, bad, start, _decode_chunk(chunk, size, resize))
                 progress.advance(task, len(chunk))
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -97,7 +104,7 @@ def decode_files(
         # The pool is created before the progress bar starts its refresh thread: forking a
         # multi-threaded process is unsafe.
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-            futures = {pool.submit(_decode_chunk, chunk, size): start for start, chunk in chunks}
+            futures = {pool.submit(_decode_chunk, chunk, size, resize): start for start, chunk in chunks}
             with Progress(*columns, transient=True) as progress:
                 task = progress.add_task(description, total=len(names))
                 for future in as_completed(futures):

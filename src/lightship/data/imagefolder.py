@@ -42,8 +42,25 @@ def class_folders(tree: Path) -> list[str]:
     return sorted(p.name for p in tree.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def looks_like(root: Path) -> bool:
+    """Whether ``root`` holds class folders with images (``ROOT/train/<class>/`` or ``ROOT/<class>/``), for
+    ``--data.source auto``. Stops at the first image found, so a large tree costs a few file-system calls."""
+    tree = root / "train" if (root / "train").is_dir() else root
+    return any(_has_image(tree / name) for name in class_folders(tree))
+
+
+def _has_image(folder: Path) -> bool:
+    for _, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(not n.startswith(".") and os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS for n in names):
+            return True
+    return False
+
+
 def open_imagefolder(config: DataConfig) -> SourceData:
-    """Label files by class folder; splits missing on disk are carved from train (seeded, stratified)."""
+    """Label files by class folder; splits missing on disk are carved from train (seeded, stratified),
+    except a test split beside a val/ folder: with train/ and val/ on disk the user has chosen the held-out
+    images, so the test split stays empty and the run reports its final figures on val."""
     root = config.root_folder(LAYOUT)
     present = {name: root / name for name in SPLITS if (root / name).is_dir()}
     if present and "train" not in present:
@@ -60,12 +77,14 @@ def open_imagefolder(config: DataConfig) -> SourceData:
     carve = {
         name: fraction
         for name, fraction in (("val", config.val_fraction), ("test", config.test_fraction))
-        if name not in splits
+        if name not in splits and not (name == "test" and "val" in present)
     }
     if carve:
         train = splits["train"]
         parts = stratified_split(train.labels, carve, config.seed)
         splits.update({name: train.subset(idx) for name, idx in parts.items()})
+    if "test" not in splits:
+        splits["test"] = splits["train"].subset(np.empty(0, dtype=np.int64))
     return SourceData(class_names=class_names, splits={name: splits[name] for name in SPLITS})
 
 

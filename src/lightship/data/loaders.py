@@ -20,7 +20,8 @@ class InMemoryLoader:
     """Yields ``(uint8 N x H x W x 3, int64 N)`` batches from tensors held in memory.
 
     Training (``train=True``): a permutation seeded by (seed, epoch), the same on every rank, of which
-    each rank takes a disjoint slice; full batches only, so every rank runs the same number of steps;
+    each rank takes a disjoint slice of equal length, so every rank runs the same number of steps; the
+    last, partial batch is kept unless it would hold a single image (see :func:`train_batch_count`);
     augmentation on the tensors' device. Evaluation: in order, no augmentation, the last partial batch
     kept; with several ranks the order is padded by wrapping around (like ``DistributedSampler``) so
     every rank gets the same number of batches.
@@ -74,8 +75,13 @@ class InMemoryLoader:
 
     def __len__(self) -> int:
         if self.train:
-            return self._per_rank() // self.batch_size
+            return train_batch_count(self._per_rank(), self.batch_size)
         return math.ceil(self._per_rank() / self.batch_size)
+
+    def _used(self) -> int:
+        """Training samples this rank uses per epoch: all of its share but a lone last one."""
+        per_rank = self._per_rank()
+        return per_rank - 1 if per_rank % self.batch_size == 1 and self.batch_size > 1 else per_rank
 
     def _indices(self, epoch: int) -> torch.Tensor:
         """This rank's sample indices for ``epoch`` (CPU int64)."""
@@ -83,7 +89,7 @@ class InMemoryLoader:
         if self.train:
             generator = torch.Generator().manual_seed(mix_seeds(self.seed, epoch))
             order = torch.randperm(n, generator=generator)
-            return order[self.rank * per_rank : self.rank * per_rank + len(self) * self.batch_size]
+            return order[self.rank * per_rank : self.rank * per_rank + self._used()]
         order = torch.arange(per_rank * self.world_size) % max(n, 1)
         return order[self.rank * per_rank : (self.rank + 1) * per_rank]
 
@@ -101,6 +107,13 @@ class InMemoryLoader:
             if self.augment is not None:
                 images = self.augment(images, batch, epoch, generator)
             yield images, self.labels.index_select(0, on_device)
+
+
+def train_batch_count(samples: int, batch_size: int) -> int:
+    """Training batches of ``samples`` images: the full ones, plus the partial last one unless it would hold a
+    single image (BatchNorm cannot normalise a batch of one; the image is seen in another epoch's order)."""
+    full, rest = divmod(samples, batch_size)
+    return full + (1 if rest > 1 else 0)
 
 
 def mix_seeds(*values: int) -> int:

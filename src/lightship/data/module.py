@@ -7,15 +7,18 @@ import dataclasses
 import lightning as L
 import numpy as np
 import torch
+from rich.console import Console
 from torch.utils.data import DataLoader, Dataset
 
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, find_bad_files, resize_images
+from lightship.data.detect import resolve_source
 from lightship.data.loaders import InMemoryLoader
 from lightship.data.prepare import check_bad_files, materialize, mean_std, open_source, validate
 from lightship.data.shard_reader import read_shard_images, shard_loader
 from lightship.data.stream import ArrayImageDataset, FileImageDataset, stream_loader, train_transform
 from lightship.data.types import BadFile, FileSplit, ShardSplit, Split
+from lightship.errors import DataError
 
 #: Training images sampled to compute mean/std on the stream path (where decoding all would be slow).
 STREAM_STATS_SAMPLES = 2000
@@ -24,20 +27,24 @@ STREAM_STATS_SAMPLES = 2000
 class ImageDataModule(L.LightningDataModule):
     """Train/val/test data for Lightning from a :class:`DataConfig`.
 
-    After ``setup()``: ``class_names``, ``num_classes``, ``mean``/``std`` (0..1), ``bad_files`` and
-    ``mode`` ("memory" or "stream"). In memory mode the uint8 tensors are put on the trainer's root
+    After ``setup()``: ``class_names``, ``num_classes``, ``mean``/``std`` (0..1), ``bad_files``, ``mode``
+    ("memory" or "stream") and ``notes`` (what was adapted to the data, e.g. a batch size capped at the
+    training split's size). ``final_split`` is the split ``test_dataloader`` serves: "test", or "val" for a
+    source without test images (train/ and val/ folders only). In memory mode the uint8 tensors are put on the trainer's root
     device and batches are augmented there; each DDP rank takes its own slice of a shared permutation.
     """
 
     def __init__(self, config: DataConfig | None = None) -> None:
         super().__init__()
-        self.config = config if config is not None else DataConfig()
+        self.config = resolve_source(config if config is not None else DataConfig())
         self.class_names: list[str] = []
         self.num_classes = 0
         self.mean: tuple[float, ...] | None = None
         self.std: tuple[float, ...] | None = None
         self.bad_files: list[BadFile] = []
         self.mode: str | None = None
+        self.notes: list[str] = []
+        self.final_split = "test"
         self._memory: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self._datasets: dict[str, Dataset] = {}
         self._shards: dict[str, ShardSplit] = {}
@@ -78,6 +85,9 @@ class ImageDataModule(L.LightningDataModule):
         self.bad_files = bad
         self._sizes = {name: len(split) for name, split in source.splits.items()}
         self.mode = mode
+        self._fit_batch_size()
+        if not self.has_test and self.has_val:
+            self.final_split = "val"
         if config.mean is not None and config.std is not None:
             self.mean, self.std = tuple(config.mean), tuple(config.std)
         else:
@@ -89,6 +99,27 @@ class ImageDataModule(L.LightningDataModule):
             mean, std = mean_std(train)
             self.mean = tuple(config.mean) if config.mean is not None else mean
             self.std = tuple(config.std) if config.std is not None else std
+
+    def _fit_batch_size(self) -> None:
+        """Cap the batch size at the training split's size, saying so: a folder of a few photos trains."""
+        train = self.split_size("train")
+        if train < 2:
+            raise DataError(
+                f"the training split has {train} usable image(s) ({self._describe_root()}); training needs at "
+                "least 2 (BatchNorm normalises over a batch). Add images to the class folders, or lower "
+                "--data.val_fraction/--data.test_fraction so more stay for training."
+            )
+        if self.config.batch_size > train:
+            note = (
+                f"data.batch_size {self.config.batch_size} is more than the {train} training images: "
+                f"batches of {train} are used"
+            )
+            self.notes.append(note)
+            Console(stderr=True).print(f"[bold yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+            self.config = dataclasses.replace(self.config, batch_size=train)
+
+    def _describe_root(self) -> str:
+        return f"{self.config.source} at {self.config.root}" if self.config.root else self.config.source
 
     def _open_stream(self, splits: dict[str, Split]) -> list[BadFile]:
         """Datasets that decode on access; with ``strict`` every file is checked once up front.
@@ -105,9 +136,9 @@ class ImageDataModule(L.LightningDataModule):
             elif isinstance(split, FileSplit):
                 if config.strict:
                     bad.extend(find_bad_files(split.paths, max(1, config.num_workers)))
-                self._datasets[name] = FileImageDataset(split, config.image_size, transform)
+                self._datasets[name] = FileImageDataset(split, config.image_size, transform, config.resize)
             else:
-                images = resize_images(split.images, config.image_size)
+                images = resize_images(split.images, config.image_size, config.resize)
                 self._datasets[name] = ArrayImageDataset(images, split.labels, transform)
         return bad
 
@@ -120,7 +151,10 @@ class ImageDataModule(L.LightningDataModule):
             return images[torch.randperm(len(images), generator=generator)[:n]]
         if "train" in self._shards:
             # The first samples of the shuffled shards are already a seeded random choice.
-            return torch.from_numpy(read_shard_images(self._shards["train"], self.config.image_size, n)[0])
+            shard_images = read_shard_images(
+                self._shards["train"], self.config.image_size, n, self.config.resize
+            )
+            return torch.from_numpy(shard_images[0])
         dataset = self._datasets["train"]
         size = self.config.image_size
         if len(dataset) == 0:
@@ -199,4 +233,4 @@ class ImageDataModule(L.LightningDataModule):
         return self._loader("val", train=False) if self.has_val else []
 
     def test_dataloader(self) -> InMemoryLoader | DataLoader:
-        return self._loader("test", train=False)
+        return self._loader(self.final_split, train=False)

@@ -16,10 +16,12 @@ from rich.console import Console
 from lightship.data.cache import load_or_decode
 from lightship.data.config import DataConfig
 from lightship.data.decode import Decoded, resize_images
+from lightship.data.detect import resolve_source
 from lightship.data.sources import SOURCES
 from lightship.data.types import SPLITS, ArraySplit, BadFile, ShardSplit, SourceData, Split
 from lightship.errors import DataError
 from lightship.images import decode_image
+from lightship.models.classifier import RESIZE_MODES
 
 #: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
 SHOWN_BAD_FILES = 20
@@ -52,14 +54,22 @@ class LabeledImages:
 
 def open_source(config: DataConfig) -> SourceData:
     """Open the configured source through its table row (no pixels are decoded for file sources)."""
+    config = resolve_source(config)
     return SOURCES.load(config.source)(config)
 
 
 def validate(config: DataConfig) -> None:
     """Reject settings that cannot work, saying which setting and what it should be."""
     problems = []
-    if config.image_size < 1:
+    if not isinstance(config.image_size, int):
+        problems.append(
+            f"data.image_size is {config.image_size!r}; 'auto' is decided by `lightship train` (the pretrained "
+            "weights' input size, else 64): give a number of pixels here"
+        )
+    elif config.image_size < 1:
         problems.append(f"data.image_size is {config.image_size}; it must be at least 1")
+    if config.resize not in RESIZE_MODES:
+        problems.append(f"data.resize is {config.resize!r}; choose one of {', '.join(RESIZE_MODES)}")
     if not (0 <= config.val_fraction < 1 and 0 <= config.test_fraction < 1):
         problems.append("data.val_fraction and data.test_fraction must be in [0, 1)")
     elif config.val_fraction + config.test_fraction >= 1:
@@ -68,6 +78,11 @@ def validate(config: DataConfig) -> None:
         problems.append("data.batch_size and data.eval_batch_size must be at least 1")
     if config.num_workers < 0:
         problems.append("data.num_workers must be 0 or more")
+    if config.source in SOURCES and SOURCES[config.source].layout is None and (config.root or config.url):
+        problems.append(
+            f"data.source '{config.source}' is built in and reads no folder, but data.root/url is set; drop it "
+            "or use --data.source auto to read that folder"
+        )
     if config.source == "shards" and config.mode == "memory":
         problems.append("data.mode 'memory' is not available for the shards source, which is always streamed")
     if config.shuffle_buffer < 0:
@@ -88,15 +103,17 @@ def materialize(
     share a single cache read.
     """
     if isinstance(split, ArraySplit):
-        return resize_images(split.images, config.image_size), split.labels, [], split.images
+        return resize_images(split.images, config.image_size, config.resize), split.labels, [], split.images
     if isinstance(split, ShardSplit):
         from lightship.data.shard_reader import read_shard_images  # webdataset only for this source
 
-        return (*read_shard_images(split, config.image_size), [], None)
+        return (*read_shard_images(split, config.image_size, resize=config.resize), [], None)
     tree = split.tree if split.tree is not None else split
     memo = decoded_trees if decoded_trees is not None else {}
     if id(tree) not in memo:
-        memo[id(tree)] = load_or_decode(tree, config.image_size, config.cache_dir, max(1, config.num_workers))
+        memo[id(tree)] = load_or_decode(
+            tree, config.image_size, config.cache_dir, max(1, config.num_workers), config.resize
+        )
     decoded = memo[id(tree)]
     paths = tree.paths
     if split.positions is None:
@@ -131,6 +148,7 @@ def load_split(config: DataConfig, split: str) -> LabeledImages:
     """One split in memory, without Lightning (export, verification, evaluation)."""
     if split not in SPLITS:
         raise DataError(f"unknown split '{split}': use one of {', '.join(SPLITS)}.")
+    config = resolve_source(config)
     validate(config)
     source = open_source(config)
     images, labels, bad, origins = materialize(source.splits[split], config)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import shlex
 from collections.abc import Iterable, Iterator
 from functools import partial
 from itertools import islice
@@ -45,11 +47,32 @@ INDEX = "index.json"
 FORMAT = "lightship-shards/1"
 
 
+#: A shard file name as index.json may list it: a plain name (no folder separators, no shell
+#: metacharacters, no leading dot or dash), since names from the index end up in URLs and ``pipe:`` commands.
+SHARD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}")
+
+
+def check_shard_name(name: object, index: str) -> str:
+    """``name`` when it is a plain shard file name, else a DataError naming the index and the entry."""
+    if not isinstance(name, str) or not SHARD_NAME.fullmatch(name):
+        raise DataError(
+            f"{index} lists the shard {name!r}, which is not a plain file name (letters, digits, '_', '.', "
+            "'+', '-'; no folders, spaces or shell characters); refusing to read it. Rewrite the index "
+            "with 'lightship data shard'."
+        )
+    return name
+
+
 def shard_location(config: DataConfig, name: str) -> str:
-    """Where file ``name`` of the shard folder is read: ``url`` (prefix or {name} template) or ``root``."""
+    """Where file ``name`` of the shard folder is read: ``url`` (prefix or {name} template) or ``root``.
+
+    In a ``pipe:`` template the name is shell-quoted as well (it is checked by :func:`check_shard_name`
+    already; quoting keeps the command safe should that check ever be loosened).
+    """
     if config.url:
         if "{name}" in config.url:
-            return config.url.replace("{name}", name)
+            quoted = shlex.quote(name) if config.url.startswith("pipe:") else name
+            return config.url.replace("{name}", quoted)
         return f"{config.url.rstrip('/')}/{name}"
     if config.root is None:
         raise DataError(
@@ -57,6 +80,11 @@ def shard_location(config: DataConfig, name: str) -> str:
             "or --data.url (where that folder's files are served)."
         )
     return str(Path(config.root).expanduser() / name)
+
+
+def looks_like(root: Path) -> bool:
+    """Whether ``root`` is a shard folder (it has the index), for ``--data.source auto``."""
+    return (root / INDEX).is_file()
 
 
 def read_index(config: DataConfig) -> dict:
@@ -84,10 +112,15 @@ def open_shards(config: DataConfig) -> SourceData:
     if config.root is not None and config.url:
         raise DataError("set either --data.root or --data.url for the shards source, not both.")
     index = read_index(config)
+    where = shard_location(config, INDEX)
     splits: dict[str, ShardSplit] = {}
     for name in SPLITS:
         entry = index["splits"].get(name, {"shards": [], "counts": []})
-        splits[name] = ShardSplit([shard_location(config, s) for s in entry["shards"]], list(entry["counts"]))
+        names = [check_shard_name(shard, where) for shard in entry["shards"]]
+        counts = entry["counts"]
+        if len(counts) != len(names) or not all(isinstance(c, int) and c >= 0 for c in counts):
+            raise DataError(f"{where}: split {name!r} needs one sample count (an integer >= 0) per shard.")
+        splits[name] = ShardSplit([shard_location(config, shard) for shard in names], list(counts))
     if len(splits["train"]) == 0:
         raise DataError(f"the shard index {shard_location(config, INDEX)} lists no training images.")
     if not config.url:
@@ -117,7 +150,7 @@ def _worker() -> tuple[int, int]:
 
 
 def decode_samples(
-    samples: Iterable[dict], image_size: int, transform: v2.Compose | None
+    samples: Iterable[dict], image_size: int, transform: v2.Compose | None, resize: str = "squash"
 ) -> Iterator[tuple[torch.Tensor, int]]:
     """webdataset samples -> (uint8 H x W x 3 tensor, label); a bad sample is skipped, warned once per worker."""
     warned = False
@@ -126,7 +159,7 @@ def decode_samples(
         try:
             suffix = next(k for k in sample if f".{k}" in IMAGE_EXTENSIONS)
             label = int(sample["cls"])
-            pixels = resize_images(decode_image(sample[suffix], source=name)[None], image_size)[0]
+            pixels = resize_images(decode_image(sample[suffix], source=name)[None], image_size, resize)[0]
         except (StopIteration, KeyError, ValueError) as exc:  # ImageDecodeError is a ValueError
             if not warned:
                 warned = True
@@ -170,6 +203,7 @@ class ShardTrainStream(IterableDataset):
         rank: int = 0,
         world_size: int = 1,
         start_epoch: int = 0,
+        resize: str = "squash",
     ) -> None:
         workers = max(1, num_workers)
         if len(split.urls) < world_size * workers:
@@ -187,6 +221,7 @@ class ShardTrainStream(IterableDataset):
         self.urls = split.urls
         self.length = self.per_worker * workers
         self.image_size = image_size
+        self.resize = resize
         self.transform = transform
         self.shuffle_buffer = shuffle_buffer
         self.seed = seed
@@ -211,7 +246,7 @@ class ShardTrainStream(IterableDataset):
         )
         pipeline = pipeline.shuffle(self.shuffle_buffer, seed=mix_seeds(self.seed, epoch, self.rank, worker))
         pipeline = pipeline.compose(
-            partial(decode_samples, image_size=self.image_size, transform=self.transform)
+            partial(decode_samples, image_size=self.image_size, transform=self.transform, resize=self.resize)
         )
         return iter(pipeline.with_epoch(self.per_worker))
 
@@ -223,15 +258,24 @@ class ShardEvalStream(IterableDataset):
     unsized loader is read to its end instead of being cut at a guessed length.
     """
 
-    def __init__(self, split: ShardSplit, image_size: int, *, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        split: ShardSplit,
+        image_size: int,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
+        resize: str = "squash",
+    ) -> None:
         self.urls = split.urls
         self.image_size = image_size
+        self.resize = resize
         self.rank = rank
         self.world_size = world_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, int]]:
         pipeline = _pipeline(self.urls, self.rank, self.world_size, shardshuffle=False)
-        return decode_samples(pipeline, self.image_size, None)
+        return decode_samples(pipeline, self.image_size, None, self.resize)
 
 
 def shard_loader(
@@ -257,9 +301,12 @@ def shard_loader(
             rank=rank,
             world_size=world_size,
             start_epoch=epoch,
+            resize=config.resize,
         )
     else:
-        dataset = ShardEvalStream(split, config.image_size, rank=rank, world_size=world_size)
+        dataset = ShardEvalStream(
+            split, config.image_size, rank=rank, world_size=world_size, resize=config.resize
+        )
     return DataLoader(
         dataset,
         batch_size=config.batch_size if train else config.eval_batch_size,
@@ -269,7 +316,7 @@ def shard_loader(
 
 
 def read_shard_images(
-    split: ShardSplit, image_size: int, limit: int | None = None
+    split: ShardSplit, image_size: int, limit: int | None = None, resize: str = "squash"
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first ``limit`` (default all) good samples in shard order, unaugmented: uint8 N x S x S x 3, labels.
 
@@ -280,7 +327,7 @@ def read_shard_images(
 
     # No node or worker splitting: every rank reads the same samples here.
     pipeline = wds.WebDataset(split.urls, nodesplitter=None, workersplitter=None, shardshuffle=False)
-    samples = list(islice(decode_samples(pipeline, image_size, None), limit))
+    samples = list(islice(decode_samples(pipeline, image_size, None, resize), limit))
     if not samples:
         return np.empty((0, image_size, image_size, 3), dtype=np.uint8), np.empty(0, dtype=np.int64)
     images = np.stack([image.numpy() for image, _ in samples])

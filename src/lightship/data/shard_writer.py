@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lightship import __version__
+from lightship.console import console, escape
 from lightship.data.config import DataConfig
 from lightship.data.imagefolder import open_imagefolder
 from lightship.data.shard_reader import FORMAT, INDEX
 from lightship.data.types import SPLITS, BadFile, FileSplit
-from lightship.errors import DataError
+from lightship.errors import DataError, check_at_least
 from lightship.files import publish_file, write_json
 from lightship.images import ImageDecodeError, decode_image
 
@@ -197,6 +197,7 @@ def shard_command(
     Returns:
         0 (bad images are reported and left out, not fatal).
     """
+    check_at_least(1, shard_size=shard_size, workers=workers)
     report = write_shards(
         Path(root),
         Path(out),
@@ -206,14 +207,16 @@ def shard_command(
         seed=seed,
         workers=workers,
     )
-    console = Console()
+    out_console = console()
     for name, entry in report.index["splits"].items():
-        console.print(
+        out_console.print(
             f"{name}: {entry['count']:,} images in {len(entry['shards'])} shard(s)", highlight=False
         )
     if report.bad_files:
-        console.print(f"[bold yellow]left out {len(report.bad_files)} bad image file(s):[/]", highlight=False)
+        out_console.print(
+            f"[bold yellow]left out {len(report.bad_files)} bad image file(s):[/]", highlight=False
+        )
         for bad in report.bad_files:
-            console.print(f"  {bad}", highlight=False, markup=False, soft_wrap=True)
-    console.print(f"wrote {Path(out) / INDEX}", highlight=False)
+            out_console.print(f"  {bad}", highlight=False, markup=False, soft_wrap=True)
+    out_console.print(f"wrote {escape(Path(out) / INDEX)}", highlight=False)
     return 0

@@ -8,14 +8,16 @@ index, which a per-sample transform does not see, so it degrades to a random 50 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler
 from torchvision.transforms import v2
 
 from lightship.data.config import AugmentConfig
 from lightship.data.decode import decode_to_size
+from lightship.data.loaders import train_batch_count
 from lightship.data.types import FileSplit
 from lightship.errors import DataError
 from lightship.images import ImageDecodeError
@@ -77,17 +79,21 @@ class FileImageDataset(_ImageDataset):
     sample, so an epoch never crashes on it (``strict`` finds such files before training instead).
     """
 
-    def __init__(self, split: FileSplit, image_size: int, transform: v2.Compose | None = None) -> None:
+    def __init__(
+        self, split: FileSplit, image_size: int, transform: v2.Compose | None = None, resize: str = "squash"
+    ) -> None:
         super().__init__(split.labels, transform)
         self.paths = [str(p) for p in split.paths]
         self.image_size = image_size
+        self.resize = resize
         self._reported: set[int] = set()
 
     def sample(self, index: int) -> tuple[np.ndarray, int]:
         for step in range(len(self.paths)):
             candidate = (index + step) % len(self.paths)
             try:
-                return decode_to_size(self.paths[candidate], self.image_size), int(self.labels[candidate])
+                pixels = decode_to_size(self.paths[candidate], self.image_size, self.resize)
+                return pixels, int(self.labels[candidate])
             except ImageDecodeError as exc:
                 if candidate not in self._reported:
                     self._reported.add(candidate)
@@ -97,16 +103,28 @@ class FileImageDataset(_ImageDataset):
         )
 
 
+class TrainBatches(BatchSampler):
+    """Batches of a training epoch: the partial last one is kept unless it would hold a single image
+    (BatchNorm cannot normalise a batch of one), as in the in-memory loader (``train_batch_count``).
+
+    Same constructor as ``BatchSampler``, so Lightning can rebuild it around a DistributedSampler under DDP.
+    """
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for batch in super().__iter__():
+            if len(batch) > 1 or self.batch_size == 1:
+                yield batch
+
+    def __len__(self) -> int:
+        return train_batch_count(len(self.sampler), self.batch_size)
+
+
 def stream_loader(
     dataset: Dataset, batch_size: int, *, train: bool, num_workers: int, seed: int
 ) -> DataLoader:
     """A spawn-safe DataLoader (module-level classes only); Lightning adds a DistributedSampler under DDP."""
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=train,
-        drop_last=train,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-        generator=torch.Generator().manual_seed(seed),
-    )
+    common = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
+    if not train:
+        return DataLoader(dataset, batch_size=batch_size, shuffle=False, **common)
+    sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+    return DataLoader(dataset, batch_sampler=TrainBatches(sampler, batch_size, drop_last=False), **common)

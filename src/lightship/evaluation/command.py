@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from rich.console import Console
 
 from lightship.bundle.integrity import MANIFEST_NAME
+from lightship.console import console, escape
 from lightship.data import DataConfig, LabeledImages, load_split
-from lightship.errors import DataError
+from lightship.errors import DataError, check_at_least
 from lightship.evaluation.metrics import compute_metrics, confident_mistakes
 from lightship.evaluation.plots import plot_confusion_matrix, plot_image_grid, plot_reliability
 from lightship.evaluation.predict import predict_logits
@@ -169,7 +169,11 @@ def evaluate_bundle(
     predictor = load(bundle, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
     manifest = predictor.manifest
     out = Path(out) if out is not None else Path(bundle) / f"report-{split}-{predictor.format}"
-    config = replace(data, image_size=int(manifest["input"]["image_size"]))
+    config = replace(
+        data,
+        image_size=int(manifest["input"]["image_size"]),
+        resize=manifest["input"].get("resize_mode", "squash"),
+    )
     images = load_split(config, split)
     _check_classes(images, list(manifest["labels"]), config)
     logits = []
@@ -235,14 +239,12 @@ def evaluate_command(
     Returns:
         0 when the report was written.
     """
+    check_at_least(1, batch_size=batch_size)
     if (Path(run) / MANIFEST_NAME).is_file():
-        if data is not None and data.source == "digits" and data.root is not None:
-            # digits takes no root, so a root given with the default source names a folder of images.
-            data = replace(data, source="imagefolder")
         if data is None:
             raise DataError(
                 f"{run} is a bundle, which does not record where its data lives: pass the labelled data, e.g. "
-                "--data.source imagefolder --data.root FOLDER"
+                "--data.root FOLDER"
             )
         if tta:
             raise DataError("--tta applies to runs only: a bundle's artifact has no test-time augmentation")
@@ -256,10 +258,11 @@ def evaluate_command(
         report = evaluate(trained, data=data, split=split, tta=tta, out=out, batch_size=batch_size)
     top5 = "n/a" if report["top5"] is None else f"{100 * report['top5']:.2f}%"
     cal = report["calibration"]
-    Console().print(
+    console().print(
         f"[bold green]done[/] {report['num_images']} {split} images: top-1 {100 * report['top1']:.2f}%, "
         f"top-5 {top5}, ECE {cal['ece_after']:.3f} (temperature {cal['temperature']:.3g}; raw softmax "
         f"{cal['ece_before']:.3f})\n"
-        f"  report: {out / REPORT_MD} and {out / REPORT_JSON}"
+        f"  report: {escape(out / REPORT_MD)} and {escape(out / REPORT_JSON)}",
+        highlight=False,
     )
     return 0

@@ -19,9 +19,10 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from lightship.console import console, escape
 from lightship.data.imagefolder import LAYOUT, class_folders
 from lightship.data.types import SPLITS
-from lightship.errors import DataError
+from lightship.errors import DataError, check_at_least
 from lightship.evaluation.plots import plot_image_grid
 from lightship.files import write_json
 from lightship.images import ImageDecodeError, decode_image, iter_image_files
@@ -165,17 +166,17 @@ def find_problems(result: Inspection, per_split: dict[str, list[str]], imbalance
     return problems
 
 
-def print_inspection(result: Inspection, console: Console) -> None:
+def print_inspection(result: Inspection, out: Console) -> None:
     """Rich tables: counts per class and split, image sizes, then duplicates, corrupt files and problems."""
-    console.print(f"[bold]{result.root}[/]", highlight=False)
+    out.print(f"[bold]{escape(result.root)}[/]", highlight=False)
     counts = Table(title="Images per class")
     counts.add_column("class")
     for split in result.counts:
         counts.add_column(split, justify="right")
     for name in result.class_names:
-        counts.add_row(name, *(str(result.counts[s].get(name, 0)) for s in result.counts))
+        counts.add_row(escape(name), *(str(result.counts[s].get(name, 0)) for s in result.counts))
     counts.add_row("[bold]total", *(f"[bold]{sum(c.values())}" for c in result.counts.values()))
-    console.print(counts)
+    out.print(counts)
     sizes = result.sizes
     if sizes["count"]:
         table = Table(title="Image sizes", caption=f"{sizes['count']} readable images")
@@ -183,27 +184,27 @@ def print_inspection(result: Inspection, console: Console) -> None:
             table.add_column(column, justify="right")
         for axis in ("width", "height"):
             table.add_row(axis, *(f"{sizes[axis][k]:g}" for k in ("min", "median", "max")))
-        console.print(table)
+        out.print(table)
         common = ", ".join(f"{c['size']} ({c['count']})" for c in sizes["most_common"])
-        console.print(f"Most common sizes: {common}", highlight=False)
+        out.print(f"Most common sizes: {common}", highlight=False)
     for title, rows in (
         ("Duplicates across splits", [" = ".join(group) for group in result.duplicates_across_splits]),
         ("Corrupt files", [f"{c['path']}: {c['reason']}" for c in result.corrupt]),
     ):
         if rows:
-            console.print(f"[bold red]{title}[/] ({len(rows)}):")
+            out.print(f"[bold red]{title}[/] ({len(rows)}):")
             for row in rows[:SHOWN_FILES]:
-                console.print(f"  {row}", markup=False, highlight=False)
+                out.print(f"  {row}", markup=False, highlight=False)
             if len(rows) > SHOWN_FILES:
-                console.print(f"  ... and {len(rows) - SHOWN_FILES} more (all in the JSON report)")
+                out.print(f"  ... and {len(rows) - SHOWN_FILES} more (all in the JSON report)")
     if result.duplicates_within_splits:
-        console.print(f"[yellow]note:[/] {result.duplicates_within_splits} duplicate file(s) within a split")
+        out.print(f"[yellow]note:[/] {result.duplicates_within_splits} duplicate file(s) within a split")
     if result.problems:
-        console.print("[bold red]Problems:[/]")
+        out.print("[bold red]Problems:[/]")
         for problem in result.problems:
-            console.print(f"  - {problem}", markup=False, highlight=False)
+            out.print(f"  - {problem}", markup=False, highlight=False)
     else:
-        console.print("[bold green]No problems found.[/]")
+        out.print("[bold green]No problems found.[/]")
 
 
 def plot_samples(root: Path, result: Inspection, path: Path, per_class: int) -> None:
@@ -242,8 +243,10 @@ def inspect_command(
     Returns:
         0, or 1 with --strict when a problem was found.
     """
+    check_at_least(0, samples=samples)
+    check_at_least(1, imbalance_ratio=imbalance_ratio)
     result = inspect_tree(Path(root), imbalance_ratio)
-    print_inspection(result, Console())
+    print_inspection(result, console())
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

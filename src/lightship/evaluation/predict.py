@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from lightship.console import track
 from lightship.models import Classifier
 from lightship.training.tta import tta_logits
 
@@ -31,7 +32,8 @@ def predict_logits(
     device = device or pick_device()
     model = model.to(device).eval()
     chunks = []
-    for start in range(0, len(images), batch_size):
+    starts = range(0, len(images), batch_size)
+    for start in track(starts, "evaluate", lambda s: f"images {s + 1}-{min(s + batch_size, len(images))}"):
         batch = images[start : start + batch_size].to(device)
         chunks.append(tta_logits(model.net, model.preprocess(batch), tta).float().cpu())
     return torch.cat(chunks)

@@ -32,6 +32,7 @@ from lightship.bundle.samples import (
     verification_samples,
 )
 from lightship.bundle.verification import VerifyReport, not_verified, record_verification
+from lightship.console import track
 from lightship.data.config import DataConfig
 from lightship.errors import BundleError
 from lightship.export.formats import FORMATS, Artifact, ExportContext
@@ -173,7 +174,7 @@ def export_bundle(
     names = _ordered_formats(DEFAULT_FORMATS if formats is None else formats)
     size = meta.image_size
     if data is None and meta.run is not None:
-        data = data_of(RunFolder(Path(meta.run)), size)
+        data = data_of(RunFolder(Path(meta.run)), meta)
     calibration_set, calibration_counts = calibration_samples(data, calibration_size, size)
     check_set = verification_samples(data, verify_n, size)
     with staging_dir(out) as tmp:
@@ -189,7 +190,9 @@ def export_bundle(
         scratch = tmp / ".scratch"
         scratch.mkdir()
         ctx = ExportContext(wrapper, example, scratch, calibration_set.images, opset)
-        artifacts = {name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in names}
+        artifacts = {
+            name: FORMATS.load(name)(ctx, tmp / FORMATS[name].file) for name in track(names, "export")
+        }
         shutil.rmtree(scratch)
         samples_section = {
             "files": sample_files,

@@ -11,11 +11,14 @@ from rich.table import Table
 
 from lightship.bundle.manifest import read_manifest
 from lightship.bundle.verification import ArtifactCheck, VerifyReport
+from lightship.console import console, escape
 from lightship.data.config import DataConfig
+from lightship.errors import check_at_least
 from lightship.export.bundle import DEFAULT_FORMATS, export_bundle
 from lightship.export.formats import FORMATS
 from lightship.export.verify import verify_bundle
 from lightship.training.checkpoint import load_trained
+from lightship.training.runfolder import BUNDLE_DIR
 
 
 def _fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
@@ -36,8 +39,10 @@ def render_report(report: VerifyReport, console: Console) -> None:
     data = report.data
     model, off = data["model_size"], data["off_size"]
     table = Table(
-        title=f"verify on {data['source']} ({report.threads} threads): {model['count']} model-size images "
-        f"({model['originals']} originals) / {off['count']} off-size ({off['source']})"
+        title=escape(
+            f"verify on {data['source']} ({report.threads} threads): {model['count']} model-size images "
+            f"({model['originals']} originals) / {off['count']} off-size ({off['source']})"
+        )
     )
     for column in ("artifact", "top-1 agree %", "max |Δprob|", "pixels ≠ %", "acc %", "ms/img", "status"):
         table.add_column(column, justify="left" if column in ("artifact", "status") else "right")
@@ -124,9 +129,10 @@ def export_command(
     Returns:
         0 when every artifact in the bundle passed verification (or verify was off), 1 otherwise.
     """
-    console = Console()
+    check_at_least(1, n=n, calibration_size=calibration_size, threads=threads)
+    out_console = console()
     trained = load_trained(checkpoint, calibrate=calibrate)
-    out = out or trained.home / "bundle"
+    out = out or trained.home / BUNDLE_DIR
     names = None if formats is None else [name.strip() for name in formats.split(",") if name.strip()]
     bundle, report = export_bundle(
         trained.classifier,
@@ -143,20 +149,22 @@ def export_command(
         calibration=trained.calibration.to_dict(),
     )
     kept_names = [c.format for c in report.checks] if report is not None else names or list(DEFAULT_FORMATS)
-    console.print(f"wrote bundle {bundle} ({', '.join(kept_names)})")
-    console.print(_calibration_line(bundle))
+    out_console.print(f"wrote bundle {escape(bundle)} ({escape(', '.join(kept_names))})", highlight=False)
+    out_console.print(escape(_calibration_line(bundle)), highlight=False)
     if report is None:
-        console.print(
+        out_console.print(
             "[yellow]not verified (--verify false): every runtime refuses these artifacts until "
-            f"`lightship verify {bundle} --record true` passes[/]"
+            f"`lightship verify {escape(bundle)} --record true` passes[/]"
         )
         return 0
-    render_report(report, console)
+    render_report(report, out_console)
     if not report.passed:
         failed = [f"{c.format}: {'; '.join(c.failures)}" for c in report.checks if c.passed is False]
-        console.print(
-            "[red]verification failed[/] (" + " | ".join(failed) + "): the bundle is written (see "
-            "manifest.json) but every runtime refuses the failed artifacts; do not ship it"
+        out_console.print(
+            "[red]verification failed[/] ("
+            + escape(" | ".join(failed))
+            + "): the bundle is written (see manifest.json) but every runtime refuses the failed artifacts; "
+            "do not ship it"
         )
     return 0 if report.passed else 1
 
@@ -208,6 +216,7 @@ def verify_command(
     Returns:
         0 when every gate holds, 1 otherwise.
     """
+    check_at_least(1, n=n, threads=threads)
     report = verify_bundle(bundle, data, n=n, threads=threads, record=record)
-    render_report(report, Console())
+    render_report(report, console())
     return 0 if report.passed else 1

@@ -28,6 +28,7 @@ from lightship.bundle.manifest import read_manifest, write_manifest
 from lightship.bundle.reference import load_reference
 from lightship.bundle.samples import SampleSet, load_samples, verification_samples
 from lightship.bundle.verification import ArtifactCheck, VerifyReport, record_verification
+from lightship.console import track
 from lightship.data.config import DataConfig
 from lightship.data.decode import resize_images
 from lightship.errors import BundleError
@@ -71,10 +72,10 @@ class Reference:
 
 
 def reference_outputs(wrapper: InferenceWrapper, samples: SampleSet) -> Reference:
-    size = wrapper.classifier.preprocess.image_size
+    size, mode = wrapper.classifier.preprocess.image_size, wrapper.classifier.preprocess.resize_mode
     probs = np.concatenate([_eager(wrapper, batch)[0] for batch in _batches(samples.model_size.images)])
     off = [
-        _eager(wrapper, resize_images(samples.off_size.image(i)[None], size))
+        _eager(wrapper, resize_images(samples.off_size.image(i)[None], size, mode))
         for i in range(len(samples.off_size))
     ]
     off_probs = np.concatenate([p for p, _ in off]) if off else np.zeros((0, probs.shape[1]), np.float32)
@@ -225,7 +226,7 @@ def verify_bundle(
     samples = _samples(root, manifest, data, n)
     reference = reference_outputs(wrapper, samples)
     checks = []
-    for artifact in manifest["artifacts"]:
+    for artifact in track(manifest["artifacts"], "verify", lambda a: a["format"]):
         path = root / artifact["file"]
         backend = open_backend(artifact["runtime"], path, threads)
         checks.append(check_artifact(artifact, backend, samples, reference, path))

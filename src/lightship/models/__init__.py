@@ -2,7 +2,14 @@
 :class:`ModelMeta` (how to rebuild it) and the :class:`InferenceWrapper` every artifact is exported from."""
 
 from lightship.models import airbench, resnet_cifar  # noqa: F401  (registers the models)
-from lightship.models.classifier import Classifier, Preprocess, resize_levels, resize_to
+from lightship.models.classifier import (
+    RESIZE_MODES,
+    Classifier,
+    Preprocess,
+    ResizeMode,
+    resize_levels,
+    resize_to,
+)
 from lightship.models.meta import ModelMeta
 from lightship.models.registry import (
     UnknownModelError,
@@ -15,10 +22,12 @@ from lightship.models.registry import (
 from lightship.models.wrapper import InferenceWrapper
 
 __all__ = [
+    "RESIZE_MODES",
     "Classifier",
     "InferenceWrapper",
     "ModelMeta",
     "Preprocess",
+    "ResizeMode",
     "UnknownModelError",
     "create_model",
     "default_image_size",

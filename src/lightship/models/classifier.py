@@ -4,7 +4,8 @@ Input is ``uint8`` RGB, ``N x H x W x 3`` (NHWC), any height and width. The one 
 defined here and nowhere else:
 
 1. ``to_float``: uint8 NHWC -> float32 NCHW in 0..255;
-2. ``resize`` to ``image_size`` square (antialiased bilinear, aspect ratio not kept: :func:`resize_to`);
+2. ``resize`` to ``image_size`` square (antialiased bilinear, in one of two :data:`RESIZE_MODES`:
+   :func:`resize_to`);
 3. ``to_levels``: round to the nearest level (exact halves upward, see :func:`to_levels`) and clamp to
    0..255: the uint8 levels the data pipeline stores (:func:`lightship.data.decode.resize_images` calls
    :func:`resize_levels`, the same two steps);
@@ -21,14 +22,49 @@ identity there and its values are already whole levels).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+ResizeMode = Literal["squash", "crop"]
+#: How a picture becomes a square: "squash" resizes the whole picture (aspect ratio not kept); "crop" keeps
+#: the aspect ratio: the centred square of side min(H, W), then the same resize (= resize the shorter side
+#: to ``size``, then centre-crop ``size x size``: the evaluation transform pretrained models are shown).
+RESIZE_MODES: tuple[str, ...] = ("squash", "crop")
 
-def resize_to(x: torch.Tensor, size: int) -> torch.Tensor:
-    """The one resize policy: float NCHW -> ``size x size``, antialiased bilinear, aspect ratio not kept."""
+
+@torch.jit.script_if_tracing
+def centre_square(x: torch.Tensor) -> torch.Tensor:
+    """The centred ``min(H, W)`` square of float NCHW ``x`` (the odd pixel goes to the bottom/right).
+
+    Written once for every way a model leaves PyTorch: eager and the data pipeline run it as Python; a
+    TorchScript trace (TorchScript, OpenVINO) scripts it, so the sizes stay computed from the input instead
+    of being frozen to the example's; ``torch.export`` (ONNX) sees ``sym_min``, which keeps both "portrait"
+    and "landscape" in one graph where Python's ``min`` would specialise to the example's orientation.
+    ``narrow`` (not slicing) gives the exact length; the ``_check`` calls tell the exporter it is positive.
+    """
+    height, width = x.shape[-2], x.shape[-1]
+    if torch.jit.is_scripting():  # noqa: SIM108 (TorchScript drops the unused branch only in an if statement)
+        side = min(height, width)
+    else:
+        side = torch.sym_min(height, width)
+    square = x.narrow(-2, (height - side) // 2, side).narrow(-1, (width - side) // 2, side)
+    if not torch.jit.is_scripting():
+        torch._check(square.shape[-2] > 0)
+        torch._check(square.shape[-1] > 0)
+    return square
+
+
+def resize_to(x: torch.Tensor, size: int, mode: str = "squash") -> torch.Tensor:
+    """The one resize policy: float NCHW -> ``size x size``, antialiased bilinear, after the centre crop of
+    ``mode="crop"`` (see :data:`RESIZE_MODES`). Both modes leave a ``size x size`` input unchanged.
+
+    Used inside every artifact and (followed by rounding to uint8) when the data pipeline decodes images.
+    """
+    if mode == "crop":
+        x = centre_square(x)
     return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
@@ -46,17 +82,22 @@ def to_levels(x: torch.Tensor) -> torch.Tensor:
     return (x + LEVEL_NUDGE).round().clamp(0.0, 255.0)
 
 
-def resize_levels(x: torch.Tensor, size: int) -> torch.Tensor:
+def resize_levels(x: torch.Tensor, size: int, mode: str = "squash") -> torch.Tensor:
     """Float NCHW 0..255 -> the uint8 levels at ``size`` (as float): steps 2 and 3, for pipeline and graph."""
-    return to_levels(resize_to(x, size))
+    return to_levels(resize_to(x, size, mode))
 
 
 class Preprocess(nn.Module):
     """uint8 NHWC pixels -> normalised float NCHW at ``image_size`` (the steps are public for TTA/export)."""
 
-    def __init__(self, image_size: int, mean: Sequence[float], std: Sequence[float]) -> None:
+    def __init__(
+        self, image_size: int, mean: Sequence[float], std: Sequence[float], resize: str = "squash"
+    ) -> None:
         super().__init__()
+        if resize not in RESIZE_MODES:
+            raise ValueError(f"resize mode {resize!r} is not one of {', '.join(RESIZE_MODES)}")
         self.image_size = int(image_size)
+        self.resize_mode = resize
         # mean/std are given for pixels in 0..1; stored scaled to 0..255 so the cast needs no division.
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
@@ -67,8 +108,9 @@ class Preprocess(nn.Module):
         return pixels.permute(0, 3, 1, 2).float()
 
     def resize(self, x: torch.Tensor) -> torch.Tensor:
-        """Float NCHW -> ``image_size`` square, rounded to uint8 levels (steps 2 and 3)."""
-        return resize_levels(x, self.image_size)
+        """Float NCHW -> ``image_size`` square in the model's resize mode, rounded to uint8 levels (steps 2
+        and 3)."""
+        return resize_levels(x, self.image_size, self.resize_mode)
 
     def levels(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 NHWC of any size -> float NCHW levels at ``image_size`` (steps 1-3): the network's input
@@ -100,10 +142,11 @@ class Classifier(nn.Module):
         image_size: int,
         mean: Sequence[float],
         std: Sequence[float],
+        resize: str = "squash",
         temperature: float = 1.0,
     ) -> None:
         super().__init__()
-        self.preprocess = Preprocess(image_size, mean, std)
+        self.preprocess = Preprocess(image_size, mean, std, resize)
         self.net = net
         self.temperature = float(temperature)
 

@@ -33,6 +33,11 @@ class ModelMeta:
     """The run folder the model was loaded from, if any: ``export_bundle(classifier, meta)`` then calibrates
     and verifies on that run's data, as ``lightship export RUN`` does. A local path: never stored in
     checkpoints or bundles (:meth:`portable`)."""
+    resize: str = "squash"
+    """How a picture becomes a square (lightship.models.classifier.RESIZE_MODES); "squash" for checkpoints
+    written before the choice existed."""
+    pretrained: dict[str, Any] | None = None
+    """The weights training started from (name, source, licence, ...), None when from scratch."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,4 +49,4 @@ class ModelMeta:
     def build(self) -> Classifier:
         """A fresh, untrained classifier of this architecture."""
         net = create_model(self.model, self.num_classes, **self.model_kwargs)
-        return Classifier(net, self.image_size, self.mean, self.std, self.temperature)
+        return Classifier(net, self.image_size, self.mean, self.std, self.resize, self.temperature)

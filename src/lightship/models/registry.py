@@ -2,7 +2,10 @@
 
 Every entry builds a network that takes a normalised float batch ``N x 3 x H x W`` and returns logits.
 Names not registered here fall through to torchvision's own registry (``resnet50``,
-``mobilenet_v3_small``, ``efficientnet_b0``, ``convnext_tiny``, ``vit_b_16``, ...).
+``mobilenet_v3_small``, ``efficientnet_b0``, ``convnext_tiny``, ``vit_b_16``, ...), and names with the
+``timm/`` prefix to timm's (``timm/convnext_nano``, ``timm/resnet18.a1_in1k``: an architecture, optionally
+with a pretrained tag). Networks are always built untrained here; :mod:`lightship.models.pretrained`
+loads published weights into them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 import torchvision
 from torch import nn
 
 from lightship.errors import LightshipError
+from lightship.models.weights import load_weights
 
 ModelFactory = Callable[..., nn.Module]
 
@@ -31,6 +34,8 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+#: Prefix of the names that timm builds.
+TIMM_PREFIX = "timm/"
 
 
 def register_model(
@@ -52,19 +57,40 @@ def torchvision_model_names() -> list[str]:
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 
+def timm_model_names() -> list[str]:
+    """timm's architectures, as ``timm/<name>``."""
+    import timm
+
+    return [TIMM_PREFIX + name for name in timm.list_models()]
+
+
+def is_timm(name: str) -> bool:
+    return name.startswith(TIMM_PREFIX)
+
+
 def list_models() -> list[str]:
-    """Every model name :func:`create_model` accepts: lightship's own first, then torchvision's."""
-    return sorted(_REGISTRY) + [n for n in torchvision_model_names() if n not in _REGISTRY]
+    """Every model name :func:`create_model` accepts: lightship's own first, then torchvision's, then timm's
+    architectures (a timm name may also carry a pretrained tag, ``timm/convnext_nano.in12k_ft_in1k``)."""
+    own = sorted(_REGISTRY)
+    return own + [n for n in torchvision_model_names() if n not in _REGISTRY] + timm_model_names()
 
 
 def describe_model(name: str) -> str:
     """One line about model ``name``: its registered description, or where it comes from."""
-    return _REGISTRY[name].description if name in _REGISTRY else "torchvision"
+    if name in _REGISTRY:
+        return _REGISTRY[name].description
+    return "timm" if is_timm(name) else "torchvision"
 
 
 def default_image_size(name: str) -> int:
-    """The input size a model was designed for (224 for torchvision models)."""
-    return _REGISTRY[name].default_image_size if name in _REGISTRY else 224
+    """The input size a model was designed for (224 for torchvision models; timm's from its config)."""
+    if name in _REGISTRY:
+        return _REGISTRY[name].default_image_size
+    if is_timm(name):
+        import timm
+
+        return int(timm.models.get_pretrained_cfg(name[len(TIMM_PREFIX) :]).input_size[-1])
+    return 224
 
 
 class UnknownModelError(LightshipError, KeyError):
@@ -79,12 +105,18 @@ def create_model(
 ) -> nn.Module:
     """Build model ``name`` with ``num_classes`` outputs; optionally load a local weights file.
 
-    ``weights`` is a ``state_dict`` file (``.pt``/``.pth``); tensors whose shape does not fit (a classifier
-    head trained for another number of classes) are left at their fresh initialisation, for fine-tuning.
-    Nothing is ever downloaded.
+    ``weights`` is anything :func:`lightship.models.weights.load_weights` reads (a state_dict, a checkpoint,
+    a run or bundle folder); tensors whose shape does not fit (a classifier head trained for another number
+    of classes) are left at their fresh initialisation, for fine-tuning. Nothing is ever downloaded.
     """
     if name in _REGISTRY:
         model = _REGISTRY[name].factory(num_classes=num_classes, **kwargs)
+    elif is_timm(name) and _timm_knows(name[len(TIMM_PREFIX) :]):
+        import timm
+
+        model = timm.create_model(
+            name[len(TIMM_PREFIX) :], pretrained=False, num_classes=num_classes, **kwargs
+        )
     elif name in torchvision_model_names():
         model = torchvision.models.get_model(name, weights=None, num_classes=num_classes, **kwargs)
     else:
@@ -96,22 +128,12 @@ def create_model(
             f"unknown model {name!r}.{hint} Run `lightship models` to list the {len(list_models())} known names."
         )
     if weights is not None:
-        load_pretrained(model, Path(weights))
+        load_weights(model, weights)
     return model
 
 
-def load_pretrained(model: nn.Module, path: Path) -> list[str]:
-    """Load a local ``state_dict`` into ``model``, skipping shape mismatches; returns the skipped keys."""
-    if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist; pass a local .pt/.pth state_dict")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    own = model.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not usable:
-        raise ValueError(
-            f"{path}: none of its tensors fit this model; is it a state_dict for the same architecture?"
-        )
-    model.load_state_dict(usable, strict=False)
-    return sorted(set(own) - set(usable))
+def _timm_knows(name: str) -> bool:
+    """Whether timm builds ``name`` (an architecture, optionally with ``.tag``)."""
+    import timm
+
+    return timm.is_model(name.partition(".")[0])

@@ -21,9 +21,11 @@ from rich.table import Table
 
 from lightship.bundle.integrity import check_files, manifest_records
 from lightship.bundle.manifest import read_manifest
+from lightship.console import console, escape, track
 from lightship.data.config import DataConfig
-from lightship.errors import BundleError
+from lightship.errors import BundleError, check_at_least
 from lightship.files import save_figure, write_json
+from lightship.quiet import install_if_asked
 from lightship.runtime.backends import resolve_threads
 
 EAGER = "eager"
@@ -46,20 +48,12 @@ class RuntimeResult:
 def _runner(bundle: Path, name: str, threads: int) -> Any:
     """A callable ``uint8 batch -> probs`` for artifact ``name`` (or the eager reference)."""
     if name == EAGER:
-        import torch
-
         from lightship.bundle.reference import load_reference
-        from lightship.models import InferenceWrapper
+        from lightship.runtime.eager import EagerBackend
 
-        torch.set_num_threads(threads)
         manifest = read_manifest(bundle)
-        wrapper = InferenceWrapper(load_reference(bundle / manifest["reference"]["files"][0]["path"]))
-
-        def eager(batch: np.ndarray) -> np.ndarray:
-            with torch.inference_mode():
-                return wrapper(torch.from_numpy(batch))[0].numpy()
-
-        return eager
+        backend = EagerBackend(load_reference(bundle / manifest["reference"]["files"][0]["path"]), threads)
+        return lambda batch: backend.run(batch)[0]
     from lightship.runtime.predictor import load
 
     # Speed is measured for every artifact, verified or not; the verification status is reported apart.
@@ -118,6 +112,7 @@ def measure(
 
 
 def _in_process(queue: Any, *args: Any) -> None:
+    install_if_asked()
     try:
         queue.put(measure(*args))
     except Exception as exc:  # reported to the parent, which prints it and goes on with other runtimes
@@ -168,17 +163,17 @@ def benchmark_bundle(
         (a["format"], a["runtime"], sum(f["bytes"] for f in a["files"]) / 1e6) for a in manifest["artifacts"]
     ]
     results: list[RuntimeResult] = []
-    for name, runtime, file_mb in rows:
+    for name, runtime, file_mb in track(rows, "benchmark", lambda row: row[0]):
         outcome = _spawned(root, name, threads, images.images, images.labels, iterations, file_mb, runtime)
         if isinstance(outcome, str):
-            Console(stderr=True).print(f"[red]{name} could not be measured:[/] {outcome}")
+            console(stderr=True).print(f"[red]{escape(name)} could not be measured:[/] {escape(outcome)}")
         else:
             results.append(outcome)
     return results, images.source
 
 
-def render(results: list[RuntimeResult], source: str, threads: int, console: Console) -> None:
-    table = Table(title=f"benchmark: {threads} threads in every runtime; data: {source}")
+def render(results: list[RuntimeResult], source: str, threads: int, out: Console) -> None:
+    table = Table(title=escape(f"benchmark: {threads} threads in every runtime; data: {source}"))
     for column in (
         "artifact",
         "runtime",
@@ -202,7 +197,7 @@ def render(results: list[RuntimeResult], source: str, threads: int, console: Con
             f"{r.file_mb:.2f}",
             accuracy,
         )
-    console.print(table)
+    out.print(table)
 
 
 def plot(results: list[RuntimeResult], threads: int, path: Path) -> None:
@@ -249,10 +244,11 @@ def benchmark_command(
     Returns:
         0 when every runtime was measured, 1 otherwise.
     """
+    check_at_least(1, n=n, iterations=iterations, threads=threads)
     bundle = Path(bundle)
     threads = resolve_threads(threads)
     results, source = benchmark_bundle(bundle, data, n=n, iterations=iterations, threads=threads)
-    render(results, source, threads, Console())
+    render(results, source, threads, console())
     out = out or bundle.with_name(f"{bundle.name}-benchmark")
     payload = {
         "bundle": str(bundle),
@@ -262,6 +258,8 @@ def benchmark_command(
     }
     write_json(out / "benchmark.json", payload)
     plot(results, threads, out / "benchmark.png")
-    Console().print(f"wrote {out / 'benchmark.json'} and {out / 'benchmark.png'}")
+    console().print(
+        f"wrote {escape(out / 'benchmark.json')} and {escape(out / 'benchmark.png')}", highlight=False
+    )
     expected = 1 + len(read_manifest(bundle)["artifacts"])
     return 0 if len(results) == expected else 1

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lightship.bundle.integrity import check_files
+from lightship.bundle.integrity import MANIFEST_NAME, check_files
 from lightship.bundle.manifest import find_artifact, preferred_artifacts, read_manifest
 from lightship.bundle.verification import unverified_reason
 from lightship.errors import BundleError, LightshipError, MissingExtraError
@@ -57,14 +57,31 @@ def top_classes(probs: np.ndarray, labels: list[str], k: int) -> list[tuple[str,
     return [(labels[i], float(probs[i])) for i in order]
 
 
-def _candidates(manifest: dict[str, Any], runtime: str, format: str | None) -> list[dict[str, Any]]:
-    """The artifacts to consider, in the bundle's preference order: one format, one runtime's, or all."""
+def artifact_candidates(
+    manifest: dict[str, Any], runtime: str, format: str | None = None
+) -> list[dict[str, Any]]:
+    """The artifacts to consider, in the bundle's preference order.
+
+    ``format`` given: that artifact. ``auto``: every artifact (the Predictor takes the first verified one
+    whose runtime is installed, and refuses failed or unverified ones unless allowed). A runtime name
+    (``onnxruntime``): the artifacts in that runtime. A format name (``onnx``, ``onnx-int8``): that format's
+    artifact, in its own runtime. Any other name is an error listing them all.
+    """
     if format:
         return [find_artifact(manifest, format)]
-    if runtime != "auto" and runtime not in RUNTIMES:
-        raise LightshipError(f"unknown runtime {runtime!r}; choose auto or one of {', '.join(RUNTIMES)}")
     ordered = preferred_artifacts(manifest)
-    return ordered if runtime == "auto" else [a for a in ordered if a["runtime"] == runtime]
+    if runtime == "auto":
+        return ordered
+    if runtime in RUNTIMES:
+        return [a for a in ordered if a["runtime"] == runtime]
+    by_format = [a for a in ordered if a["format"] == runtime]
+    if by_format:
+        return by_format
+    formats = ", ".join(a["format"] for a in ordered)
+    raise LightshipError(
+        f"unknown runtime {runtime!r}; choose auto, a runtime ({', '.join(RUNTIMES)}) or one of this "
+        f"bundle's formats ({formats})"
+    )
 
 
 class Predictor:
@@ -82,9 +99,13 @@ class Predictor:
         self.manifest = read_manifest(self.root)
         self.labels: list[str] = list(self.manifest["labels"])
         self.threads = resolve_threads(threads)
-        artifacts = _candidates(self.manifest, runtime, format)
+        artifacts = artifact_candidates(self.manifest, runtime, format)
         if not artifacts:
-            raise BundleError(f"{self.root} has no artifact for runtime {runtime!r}")
+            have = ", ".join(f"{a['format']} ({a['runtime']})" for a in self.manifest["artifacts"])
+            raise BundleError(
+                f"{self.root} has no artifact for runtime {runtime!r}; it has {have}. Export one with "
+                f"`lightship export RUN --formats ...`, or choose one of those"
+            )
         reasons = {a["format"]: unverified_reason(self.manifest, a, str(self.root)) for a in artifacts}
         verified = [a for a in artifacts if reasons[a["format"]] is None]
         if not verified and not allow_unverified:
@@ -158,6 +179,41 @@ class Predictor:
         return results[0] if single else results
 
 
+class EagerPredictor(Predictor):
+    """The trained model of a run folder or ``.ckpt``, in PyTorch: the same predictions as its bundle
+    (the bundle's artifacts are verified against exactly this model), only slower and needing torch."""
+
+    def __init__(self, run_or_checkpoint: str | Path, threads: int | None = None) -> None:
+        from lightship.runtime.eager import EagerBackend
+        from lightship.training.checkpoint import load_trained
+
+        trained = load_trained(run_or_checkpoint)
+        self.root = Path(run_or_checkpoint)
+        self.manifest = None
+        self.labels = list(trained.meta.class_names)
+        self.threads = resolve_threads(threads)
+        self.backend = EagerBackend(trained.classifier, self.threads)
+        self.artifact = {"format": "eager", "runtime": "pytorch", "file": str(trained.checkpoint)}
+        self.format, self.runtime = "eager", "pytorch"
+        self.unverified = None  # the trained model itself: what every artifact is verified against
+
+
+#: What ``runtime`` may say to use the trained model itself (a run folder or checkpoint, not a bundle).
+EAGER_RUNTIMES = ("auto", "pytorch", "eager")
+
+
+def is_bundle(path: str | Path) -> bool:
+    return (Path(path) / MANIFEST_NAME).is_file()
+
+
+def is_trained_model(path: str | Path) -> bool:
+    """A run folder (its config or checkpoints) or a ``.ckpt`` file: what ``EagerPredictor`` opens."""
+    from lightship.training.runfolder import CHECKPOINT_SUFFIX, RunFolder  # torch only off the bundle path
+
+    path = Path(path)
+    return path.suffix == CHECKPOINT_SUFFIX if path.is_file() else RunFolder(path).is_run()
+
+
 def load(
     bundle: str | Path,
     runtime: str = "auto",
@@ -165,12 +221,14 @@ def load(
     format: str | None = None,
     allow_unverified: bool = False,
 ) -> Predictor:
-    """Open ``bundle`` for prediction.
+    """Open ``bundle`` for prediction (or, given a run folder or ``.ckpt``, its trained model in PyTorch).
 
     Args:
-        bundle: Bundle folder written by ``lightship export``.
-        runtime: ``auto`` (best verified artifact whose runtime is installed), ``onnxruntime``,
-            ``openvino`` or ``torchscript`` (its best verified artifact).
+        bundle: Bundle folder written by ``lightship export``; or a run folder / ``.ckpt`` of ``lightship
+            train``, which runs the eager PyTorch model (slower; export it for deployment).
+        runtime: ``auto`` (best verified artifact whose runtime is installed), a runtime (``onnxruntime``,
+            ``openvino``, ``torchscript``: its best verified artifact) or one of the bundle's format names
+            (``onnx``, ``onnx-int8``).
         threads: CPU threads for the runtime; None = the cores this process may use (same in every runtime).
         format: Pick an artifact by format name instead (e.g. ``onnx-int8``).
         allow_unverified: Use an artifact that failed or lacks verification anyway; every prediction then
@@ -180,6 +238,13 @@ def load(
         BundleError: not a bundle, a file does not match its manifest sha256 (the message names it), or
             the artifact is unverified (the message names it and its gate).
     """
+    if not is_bundle(bundle) and is_trained_model(bundle) and format is None:
+        if runtime not in EAGER_RUNTIMES:
+            raise BundleError(
+                f"{bundle} is a trained model, not a bundle, so it runs in PyTorch only (--runtime auto); for "
+                f"--runtime {runtime} export it first: lightship export {bundle}"
+            )
+        return EagerPredictor(bundle, threads=threads)
     return Predictor(
         bundle, runtime=runtime, threads=threads, format=format, allow_unverified=allow_unverified
     )

@@ -61,6 +61,16 @@ class ServeMetrics:
         self.queue_depth = Gauge(
             "lightship_queue_depth", "Images waiting for a batch", registry=self.registry
         )
+        self.decoded_pixels = Gauge(
+            "lightship_decoded_pixels",
+            "Pixels held in the decoded-pixel budget (decoding, queued or being scored)",
+            registry=self.registry,
+        )
+        self.dropped = Counter(
+            "lightship_images_dropped",
+            "Images dropped before the model ran them: their request timed out or its client disconnected",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

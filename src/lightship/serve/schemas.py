@@ -44,15 +44,26 @@ class PredictResponse(BaseModel):
     timings_ms: Timings
 
 
-class BatchResponse(BaseModel):
-    model: ModelRef
-    predictions: list[ImagePrediction]
-    timings_ms: Timings
-
-
 class ErrorBody(BaseModel):
     code: str
     message: str
+    limit: str | None = None
+    value: float | None = None
+    allowed: float | None = None
+    parameter: str | None = None
+
+
+class ImageError(BaseModel):
+    """A batch entry that could not be scored: the error it would have got alone."""
+
+    filename: str
+    error: ErrorBody
+
+
+class BatchResponse(BaseModel):
+    model: ModelRef
+    predictions: list[ImagePrediction | ImageError]
+    timings_ms: Timings
 
 
 class ErrorResponse(BaseModel):

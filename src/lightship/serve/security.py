@@ -1,7 +1,9 @@
-"""Optional bearer-token auth for the predict routes (the read-only routes stay open for probes).
+"""Optional bearer-token auth for prediction, the model description and the metrics (the health and
+readiness probes stay open).
 
-A plain check called first thing in the predict routes, not a FastAPI dependency: it runs before the
-body is read, and skips the per-request dependency machinery on the hot path.
+A plain check called first thing in the routes, not a FastAPI dependency: it runs before the body is
+read, and skips the per-request dependency machinery on the hot path. The OpenAPI schema still declares
+it (``SECURITY_SCHEMES``) so clients and Schemathesis know which routes need the token.
 """
 
 from __future__ import annotations
@@ -11,6 +13,16 @@ import hmac
 from starlette.requests import Request
 
 from lightship.serve.problems import ServeError
+
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Required when the server runs with --token (or LIGHTSHIP_TOKEN)",
+    }
+}
+#: ``security`` of a guarded operation (declared only when the server runs with a token).
+SECURITY = [{"bearer": []}]
 
 
 class BearerAuth:

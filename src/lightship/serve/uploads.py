@@ -6,13 +6,21 @@ decided by the one decoding policy, :func:`lightship.images.decode_image`, run o
 Multipart bodies are split here rather than by Starlette's streaming form parser: the body is already
 bounded by :class:`.limits.BodyLimitMiddleware`, and splitting it at the boundary in C (``bytes.split``)
 costs a fraction of the per-part callbacks and spooled temp files, which dominated the per-request CPU
-in the load benchmark. Header parameters are still parsed by python-multipart.
+in the load benchmark.
+
+File names arrive as browsers send them (raw UTF-8 in ``filename="猫.png"``, RFC 7578) or RFC 5987
+encoded (``filename*=UTF-8''%E7%8C%AB.png``, preferred when both are there); :func:`display_name` makes
+them safe to echo (control and bidirectional-override characters escaped, length capped). They are
+labels in answers only, never paths.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request
 from python_multipart.multipart import parse_options_header
@@ -24,20 +32,67 @@ GENERIC_TYPES = frozenset({"", "application/octet-stream"})
 MAX_BOUNDARY = 200  # RFC 2046 says 70; be lenient, but a boundary is never long
 
 
+MAX_NAME = 255  # characters of a file name echoed back
+
+
 @dataclass(frozen=True)
 class Upload:
+    """One uploaded file: its display name, bytes, and the error that refuses it before decoding, if any."""
+
     name: str
     data: bytes
+    error: ServeError | None = None
 
 
 def request_body_doc(batch: bool) -> dict[str, Any]:
     """OpenAPI text for the predict bodies: the routes read the request themselves, so FastAPI cannot infer it."""
     file_schema = {"type": "string", "format": "binary"}
-    field = {"files": {"type": "array", "items": file_schema}} if batch else {"file": file_schema}
-    content: dict[str, Any] = {"multipart/form-data": {"schema": {"type": "object", "properties": field}}}
+    if batch:
+        field = {"files": {"type": "array", "items": file_schema, "minItems": 1}}
+        schema = {"type": "object", "properties": field, "required": ["files"]}
+    else:
+        schema = {"type": "object", "properties": {"file": file_schema}, "required": ["file"]}
+    content: dict[str, Any] = {"multipart/form-data": {"schema": schema}}
     if not batch:
         content["image/*"] = {"schema": file_schema}
     return {"requestBody": {"required": True, "content": content}}
+
+
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def disposition_params(header: str) -> dict[str, str]:
+    """Parameters of a Content-Disposition value, lower-cased names, quotes and escapes removed.
+
+    Written here because the multipart parsers at hand encode header values as Latin-1 and fail on the
+    raw UTF-8 names browsers send. ``filename*`` (RFC 5987: ``charset'lang'percent-encoded``) is decoded
+    and wins over ``filename``.
+    """
+    params: dict[str, str] = {}
+    for name, raw in _PARAM.findall(header):
+        value = raw.strip()
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            value = re.sub(r'\\(["\\])', r"\1", value[1:-1])  # only \" and \\ are escapes
+        params[name.lower()] = value
+    extended = params.pop("filename*", None)
+    if extended is not None:
+        charset, _, rest = extended.partition("'")
+        _, _, encoded = rest.partition("'")
+        try:
+            params["filename"] = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name
+            params["filename"] = unquote(encoded, errors="replace")
+    return params
+
+
+def display_name(name: str) -> str:
+    """``name`` safe to echo in JSON and logs: control, format (bidi override) and unpaired surrogate
+    characters as ``\\uXXXX`` escapes, at most MAX_NAME characters."""
+    safe = "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn") else f"\\u{ord(ch):04x}"
+        for ch in name[: MAX_NAME + 1]
+    )
+    return safe if len(safe) <= MAX_NAME else safe[: MAX_NAME - 1] + "\u2026"
 
 
 def _media_type(value: str) -> str:
@@ -52,6 +107,12 @@ async def read_uploads(request: Request, max_files: int, batch: bool) -> list[Up
         return _check_files(split_multipart(header, await request.body()), max_files if batch else 1, batch)
     if media.startswith("image/") and not batch:
         return [Upload("<body>", await request.body())]
+    if media.startswith("image/"):  # batch
+        raise ServeError(
+            415,
+            "unsupported_media_type",
+            "/v1/predict/batch takes multipart/form-data with one file part per image",
+        )
     accepted = "multipart/form-data" if batch else "multipart/form-data (field 'file') or an image/* body"
     raise ServeError(
         415, "unsupported_media_type", f"content type {media or '(none)'!r} is not accepted; send {accepted}"
@@ -90,25 +151,32 @@ def split_multipart(content_type: str, body: bytes) -> list[tuple[dict[str, str]
 
 
 def _check_files(parts: list[tuple[dict[str, str], bytes]], limit: int, batch: bool) -> list[Upload]:
-    """File parts (with a filename or an image/binary type) in order; other form fields are ignored."""
+    """File parts (with a filename or an image/binary type) in order; other form fields are ignored.
+
+    A part whose own type is not an image is refused: the whole request on /v1/predict, that entry on
+    the batch route.
+    """
     uploads: list[Upload] = []
     for headers, content in parts:
-        _, disposition = parse_options_header(headers.get("content-disposition", ""))
-        filename = disposition.get(b"filename")
+        disposition = disposition_params(headers.get("content-disposition", ""))
+        filename = disposition.get("filename")
         part_type = _media_type(headers.get("content-type", ""))
         is_file = (
             filename is not None or part_type.startswith("image/") or part_type == "application/octet-stream"
         )
         if not is_file:
             continue
-        name = (filename or disposition.get(b"name") or b"").decode(
-            "utf-8", "replace"
-        ) or f"file #{len(uploads)}"
+        name = display_name(filename or disposition.get("name") or "") or f"file #{len(uploads)}"
+        error = None
         if not (part_type.startswith("image/") or part_type in GENERIC_TYPES):
-            raise ServeError(
-                415, "unsupported_media_type", f"{name}: part content type {part_type!r} is not an image type"
+            error = ServeError(
+                415,
+                "unsupported_media_type",
+                f"{name}: part content type {display_name(part_type)!r} is not an image type",
             )
-        uploads.append(Upload(name, content))
+            if not batch:
+                raise error
+        uploads.append(Upload(name, content, error))
         if len(uploads) > limit:
             hint = f"at most {limit} per request" if batch else "use /v1/predict/batch for several"
             raise ServeError(400, "too_many_files", f"more than {limit} files sent; {hint}")

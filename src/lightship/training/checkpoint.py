@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from lightship.data.config import DataConfig
-from lightship.errors import CheckpointError, DataError
+from lightship.errors import CheckpointError, DataError, load_failure
 from lightship.models import Classifier, ModelMeta
 from lightship.training.calibration import Calibration, not_fitted, run_calibration
 from lightship.training.runfolder import RunFolder
@@ -41,11 +41,11 @@ class TrainedModel:
         """The data the model was trained on (the run's config), with every field ``overrides`` sets replaced.
 
         "Sets" means differs from the DataConfig default, which is what ``--data.root PATH`` on the command
-        line produces: the run's source, sizes and seed stay, only the root changes. ``image_size`` is always
-        the model's, so images are decoded and resized exactly as in training. None when the checkpoint is
+        line produces: the run's source, sizes and seed stay, only the root changes. ``image_size`` and
+        ``resize`` are always the model's, so images are decoded and resized exactly as in training. None when the checkpoint is
         outside a run folder and no ``overrides`` are given: the data is unknown.
         """
-        return data_of(self.run, self.meta.image_size, overrides)
+        return data_of(self.run, self.meta, overrides)
 
     def require_data_config(self, overrides: DataConfig | None = None) -> DataConfig:
         """:meth:`data_config`, or a DataError saying how to name the data when it is unknown."""
@@ -58,9 +58,10 @@ class TrainedModel:
         return config
 
 
-def data_of(run: RunFolder | None, image_size: int, overrides: DataConfig | None = None) -> DataConfig | None:
+def data_of(run: RunFolder | None, meta: ModelMeta, overrides: DataConfig | None = None) -> DataConfig | None:
     """The data ``run`` was trained on (its config.yaml) with the fields ``overrides`` sets replaced, at
-    ``image_size``; None without a run and without overrides (see :meth:`TrainedModel.data_config`)."""
+    ``meta``'s image size and resize mode; None without a run and without overrides (see
+    :meth:`TrainedModel.data_config`)."""
     if run is None and overrides is None:
         return None
     base = run.data_config() if run is not None else DataConfig()
@@ -71,8 +72,12 @@ def data_of(run: RunFolder | None, image_size: int, overrides: DataConfig | None
             for f in fields(DataConfig)
             if getattr(overrides, f.name) != getattr(defaults, f.name)
         }
+        if ("root" in changed or "url" in changed) and "source" not in changed:
+            # New data, not the run's: its source is read from the folder (`auto`), never kept from the
+            # run (a digits run would ignore the folder and score digits again).
+            changed.update(source="auto", url=changed.get("url"), root=changed.get("root"))
         base = replace(base, **changed)
-    return replace(base, image_size=image_size)
+    return replace(base, image_size=meta.image_size, resize=meta.resize)
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -98,7 +103,7 @@ def read_checkpoint(file: Path) -> dict[str, Any]:
         return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, zipfile errors...
         raise CheckpointError(
-            f"{file} is not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]}). It may be cut short "
+            f"{file} is not a readable checkpoint ({load_failure(exc)}). It may be cut short "
             "by a killed run or a full disk; use the previous checkpoint (checkpoints/last.ckpt or best.ckpt)."
         ) from exc
 

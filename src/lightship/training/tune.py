@@ -45,7 +45,8 @@ def find_lr(
             "conv filters' step (--optim.muon_lr) is on another scale; run the range test with "
             "--optim.optimizer sgd, and compare muon_lr values with short runs (--trainer.max_epochs)"
         )
-    datamodule, _, module = prepare(config)
+    prepared = prepare(config)
+    datamodule, module = prepared.datamodule, prepared.module
     out.mkdir(parents=True, exist_ok=True)
     trainer = _trainer(config, out, num_training, len(datamodule.train_dataloader()))
     finder = Tuner(trainer).lr_find(
@@ -76,7 +77,8 @@ def find_batch_size(
 
     On a CPU memory rarely runs out, so ``max_trials`` bounds the search.
     """
-    datamodule, _, module = prepare(config)
+    prepared = prepare(config)
+    datamodule, module = prepared.datamodule, prepared.module
     trainer = _trainer(config, out, max_trials * steps_per_trial, 1)
     found = Tuner(trainer).scale_batch_size(
         module,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-
+from lightship.console import console, escape
+from lightship.errors import check_port
 from lightship.web.server import make_server
 from lightship.web.site import build_site
 
@@ -36,11 +36,12 @@ def web_command(
     Returns:
         The process exit code: 0.
     """
-    console = Console()
+    check_port(port, allow_zero=True)
+    out_console = console()
     site = build_site(bundle, out, allow_unverified)
-    console.print(f"wrote the web app for {bundle} to [bold]{site}[/]")
+    out_console.print(f"wrote the web app for {escape(bundle)} to [bold]{escape(site)}[/]", highlight=False)
     if allow_unverified:
-        console.print(
+        out_console.print(
             "[yellow]--allow-unverified:[/] if the page's artifact is unverified it refuses it unless opened "
             "with [bold]?allow-unverified=1[/], and then marks every result"
         )
@@ -48,11 +49,14 @@ def web_command(
         return 0
     server = make_server(site, host, port)
     bound_host, bound_port = server.server_address[:2]
-    console.print(f"serving {site} on [bold]http://{bound_host}:{bound_port}/[/] (Ctrl-C to stop)")
+    out_console.print(
+        f"serving {escape(site)} on [bold]http://{bound_host}:{bound_port}/[/] (Ctrl-C to stop)",
+        highlight=False,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        console.print("stopped")
+        out_console.print("stopped")
     finally:
         server.server_close()
     return 0

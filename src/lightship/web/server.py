@@ -3,8 +3,10 @@ WebAssembly threads (SharedArrayBuffer); the standard library's http.server, for
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -18,7 +20,11 @@ ISOLATION_HEADERS = {
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    """Static files with isolation headers and the MIME types browsers insist on (.mjs, .wasm)."""
+    """Static files with isolation headers and the MIME types browsers insist on (.mjs, .wasm).
+
+    Folders are never listed (a folder without index.html is a 404), so nothing but the site's own files
+    is ever shown.
+    """
 
     extensions_map: ClassVar[dict[str, str]] = {
         **SimpleHTTPRequestHandler.extensions_map,
@@ -28,6 +34,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
         ".onnx": "application/octet-stream",
         ".json": "application/json",
     }
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(HTTPStatus.NOT_FOUND, "Not found")
 
     def end_headers(self) -> None:
         for name, value in ISOLATION_HEADERS.items():

@@ -1,5 +1,9 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place."""
+``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
+
+A site is published, so its manifest.json is the bundle's with local paths scrubbed
+(:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
+training data lives on this machine does not."""
 
 from __future__ import annotations
 
@@ -13,13 +17,18 @@ from lightship.bundle.manifest import preferred_artifacts, read_manifest
 from lightship.bundle.verification import unverified_reason
 from lightship.errors import BundleError, LightshipError
 from lightship.files import publish_dir, staging_dir, write_json, write_text
+from lightship.runtime.public import scrub_local_paths
 
-#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: web/dist of the repo checkout.
+#: Where the built app is looked for when LIGHTSHIP_WEB_DIST is not set: inside the installed package (a
+#: wheel carries it, see setup.py), then web/dist of the source checkout.
+PACKAGED_DIST = Path(__file__).resolve().parent / "dist"
 REPO_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
 #: preference, the same choice web/src/bundle-core.js makes.
 WEB_RUNTIME = "onnxruntime"
+#: Also copied when the bundle has it: the page runs it on WebGPU (web/src/app.js).
+WEBGPU_FORMAT = "onnx-fp16"
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -32,37 +41,46 @@ class WebBuildMissing(LightshipError):
 
 def web_dist() -> Path:
     """The built web app folder; WebBuildMissing saying how to build it when absent."""
-    dist = Path(os.environ.get("LIGHTSHIP_WEB_DIST", REPO_DIST))
-    missing = [name for name in REQUIRED if not (dist / name).is_file()]
-    if missing:
-        raise WebBuildMissing(
-            f"the web app is not built ({dist} lacks {', '.join(missing)}). In the lightship repository run "
-            "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or set LIGHTSHIP_WEB_DIST to a "
-            "built web/dist folder"
-        )
-    return dist
+    given = os.environ.get("LIGHTSHIP_WEB_DIST")
+    candidates = [Path(given)] if given else [PACKAGED_DIST, REPO_DIST]
+    for dist in candidates:
+        missing = [name for name in REQUIRED if not (dist / name).is_file()]
+        if not missing:
+            return dist
+    raise WebBuildMissing(
+        f"the web app is not built ({candidates[-1]} lacks {', '.join(missing)}). In the lightship repository run "
+        "`npm ci --prefix web && npm run build --prefix web` (Node 20+), or install a wheel built after that "
+        "(it carries the app), or set LIGHTSHIP_WEB_DIST to a built web/dist folder"
+    )
 
 
-def _web_artifact(bundle: Path, allow_unverified: bool) -> dict:
-    """The artifact the page will run (the bundle's preference among ONNX ones, as bundle-core.js picks it),
-    after checking every file of the manifest: a bundle whose artifact or proof was altered is refused, and
-    so is an unverified artifact unless ``allow_unverified``."""
+def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
+    """The artifact the page runs on WebAssembly (the bundle's preference among ONNX ones, as bundle-core.js
+    picks it), and the fp16 one for WebGPU when the bundle has it, after checking every file of the
+    manifest: a bundle whose artifact or proof was altered is refused, and so is an unverified artifact
+    unless ``allow_unverified`` (an unverified WebGPU artifact is then left out)."""
     manifest = read_manifest(bundle)
     candidates = [a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME]
     if not candidates:
         raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
     check_files(bundle, manifest_records(manifest))
     reasons = [unverified_reason(manifest, a, str(bundle)) for a in candidates]
-    for artifact, reason in zip(candidates, reasons, strict=True):
-        if reason is None:
-            return artifact
-    if allow_unverified:
-        return candidates[0]
-    raise BundleError(
-        "refusing to publish an unverified artifact: "
-        + " | ".join(r for r in reasons if r)
-        + ". Pass --allow-unverified to build the site anyway (the page then also needs ?allow-unverified=1)"
-    )
+    verified = [a for a, reason in zip(candidates, reasons, strict=True) if reason is None]
+    if not verified and not allow_unverified:
+        raise BundleError(
+            "refusing to publish an unverified artifact: "
+            + " | ".join(r for r in reasons if r)
+            + ". Pass --allow-unverified to build the site anyway (the page then also needs ?allow-unverified=1)"
+        )
+    wasm = (verified or candidates)[0]
+    webgpu = [
+        a
+        for a in manifest["artifacts"]
+        if a["format"] == WEBGPU_FORMAT
+        and a is not wasm
+        and (allow_unverified or unverified_reason(manifest, a, str(bundle)) is None)
+    ]
+    return [wasm, *webgpu]
 
 
 def _offline_listing(site: Path) -> dict:
@@ -93,15 +111,15 @@ def build_site(bundle: Path, out: Path, allow_unverified: bool = False) -> Path:
     """
     bundle, out = Path(bundle), Path(out)
     dist = web_dist()
-    artifact = _web_artifact(bundle, allow_unverified)
+    artifacts = _web_artifacts(bundle, allow_unverified)
     _check_replaceable(out)
     with staging_dir(out) as tmp:
         shutil.copytree(dist, tmp, dirs_exist_ok=True)
-        for record in artifact["files"]:
+        for record in (record for artifact in artifacts for record in artifact["files"]):
             target = tmp / "bundle" / record["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(bundle / record["path"], target)
-        shutil.copyfile(bundle / MANIFEST_NAME, tmp / "bundle" / MANIFEST_NAME)
+        write_json(tmp / "bundle" / MANIFEST_NAME, scrub_local_paths(read_manifest(bundle)))
         write_text(tmp / "_headers", HEADERS_FILE)
         write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
         publish_dir(tmp, out, replace=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -39,8 +39,10 @@ RUNTIMES: Table[Runtime] = Table(
     error=LightshipError,
 )
 
-#: What ``--runtime`` accepts: ``auto`` (the bundle's preference) or a row of the table.
-RuntimeChoice = Literal[("auto", *RUNTIMES.names())]
+#: What ``--runtime`` accepts: ``auto`` (the bundle's preference), a row of the table, or the name of one of
+#: the bundle's formats (``onnx`` = its ONNX artifact, run in onnxruntime). Checked against the bundle when it
+#: is opened (:func:`lightship.runtime.predictor.artifact_candidates`), where the error lists every name.
+RuntimeChoice = str
 
 
 #: The outputs of an artifact, in the order every backend returns them (docs/bundle.md).
@@ -63,10 +65,11 @@ def default_threads() -> int:
 
 
 def resolve_threads(threads: int | None) -> int:
+    """``threads``, or the default when None; a LightshipError for fewer than one."""
     if threads is None:
         return default_threads()
     if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+        raise LightshipError(f"--threads must be 1 or more (it is {threads}); leave it out to use every core")
     return threads
 
 
