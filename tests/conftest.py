@@ -108,14 +108,14 @@ def digits_bundle(digits_run: Path) -> Path:
     return out
 
 
-def flip_byte(path: Path) -> None:
+def _flip_byte(path: Path) -> None:
     """Change one bit in the middle of ``path``, as corruption or tampering would."""
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
 
 
-def export_broken(run: Path, out: Path, formats: list[str] | None, mutate=None, exporter_of=None) -> tuple:
+def _export_broken(run: Path, out: Path, formats: list[str] | None, mutate=None, exporter_of=None) -> tuple:
     """``lightship export RUN`` (the CLI's function) with exporters broken the way a buggy exporter would be:
     each exports a copy of the inference wrapper changed by ``mutate(wrapper)``, or (``exporter_of(name)``)
     another format's exporter writes the file. The reference model and the data stay right, so the gates
@@ -163,9 +163,21 @@ def shift_mean(wrapper) -> None:
 @pytest.fixture(scope="session")
 def shifted_mean_bundle(digits_run: Path) -> tuple:
     """Every fp32 format exported with the red channel's mean one level off (named formats: they stay)."""
-    return export_broken(
+    return _export_broken(
         digits_run, digits_run.parent / "broken-mean", ["onnx", "openvino", "torchscript"], shift_mean
     )
+
+
+@pytest.fixture(name="flip_byte", scope="session")
+def flip_byte_fixture() -> Callable[[Path], None]:
+    """``flip_byte(path)``: one bit changed in the middle of the file (see :func:`_flip_byte`)."""
+    return _flip_byte
+
+
+@pytest.fixture(name="export_broken", scope="session")
+def export_broken_fixture() -> Callable[..., tuple]:
+    """``export_broken(run, out, formats, mutate=None, exporter_of=None)`` (see :func:`_export_broken`)."""
+    return _export_broken
 
 
 def _is_loopback(host: object) -> bool:

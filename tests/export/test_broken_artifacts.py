@@ -26,8 +26,6 @@ from lightship.serve import create_app
 from lightship.training import load_trained
 from lightship.web import build_site
 
-from ..conftest import export_broken, flip_byte
-
 
 def failures(bundle: Path) -> dict[str, list[str]]:
     return {a["format"]: a["verification"]["failures"] for a in read_manifest(bundle)["artifacts"]}
@@ -69,7 +67,7 @@ def _float_resize(wrapper: nn.Module) -> None:
     pre.resize = types.MethodType(lambda self, x: resize_to(x, self.image_size), pre)
 
 
-def test_a_resize_unlike_the_training_paths_fails_the_off_size_gates(digits_run):
+def test_a_resize_unlike_the_training_paths_fails_the_off_size_gates(digits_run, export_broken):
     code, _, bundle = export_broken(
         digits_run, digits_run.parent / "broken-resize", ["onnx", "openvino", "torchscript"], _float_resize
     )
@@ -103,7 +101,7 @@ def _collapse_class_3(wrapper: nn.Module) -> None:
     net.head = _Collapsed(net.head, net.head.out_features, 3)
 
 
-def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_run):
+def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_run, export_broken):
     code, _, bundle = export_broken(
         digits_run, digits_run.parent / "broken-int8", ["onnx-int8"], _collapse_class_3
     )
@@ -116,7 +114,7 @@ def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_
     assert_refused_everywhere(bundle, "int8.top1_agreement", ["onnx-int8"])
 
 
-def test_an_int8_file_with_nothing_quantised_is_left_out_of_a_default_export(digits_run):
+def test_an_int8_file_with_nothing_quantised_is_left_out_of_a_default_export(digits_run, export_broken):
     """The default set keeps what passes: the all-float "int8" file is removed and the manifest says why."""
     code, printed, bundle = export_broken(
         digits_run,
@@ -133,7 +131,7 @@ def test_an_int8_file_with_nothing_quantised_is_left_out_of_a_default_export(dig
     assert "left out of the bundle" in printed and "onnx-int8" in printed
 
 
-def test_a_tampered_sample_file_is_refused_everywhere(digits_bundle, tmp_path):
+def test_a_tampered_sample_file_is_refused_everywhere(digits_bundle, tmp_path, flip_byte):
     bundle = tmp_path / "bundle"
     shutil.copytree(digits_bundle, bundle)
     flip_byte(bundle / "samples.npz")

@@ -8,7 +8,6 @@ import shutil
 
 from lightship.web import build_site
 
-from ..conftest import flip_byte
 from .support import run_browser, run_node, serving
 
 
@@ -26,7 +25,9 @@ def test_node_refuses_a_failed_artifact_unless_allowed(node_runner, shifted_mean
     assert "--allow-unverified" in allowed.stderr
 
 
-def test_node_refuses_a_bundle_whose_samples_were_altered(node_runner, digits_bundle, images, tmp_path):
+def test_node_refuses_a_bundle_whose_samples_were_altered(
+    node_runner, digits_bundle, images, tmp_path, flip_byte
+):
     bundle = tmp_path / "bundle"
     shutil.copytree(digits_bundle, bundle)
     flip_byte(bundle / "samples.npz")

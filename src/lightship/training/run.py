@@ -263,9 +263,10 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     )
     if trainer.is_global_zero:
         run.plot_curves()
-        if has_val and not trainer.interrupted:
+        if has_val and not trainer.interrupted and (run.best.is_file() or run.last.is_file()):
             # The run's temperature, fitted now on its validation split (RUN/calibration.json): evaluate and
-            # export read this one value (lightship.training.calibration).
+            # export read this one value (lightship.training.calibration). A run that kept no checkpoint
+            # (fast_dev_run, --trainer.enable_checkpointing false) has no model to calibrate.
             calibration = load_trained(run.root).calibration
             summary |= {
                 "temperature": calibration.temperature,
