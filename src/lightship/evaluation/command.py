@@ -11,6 +11,7 @@ import torch
 from lightship.bundle.integrity import MANIFEST_NAME
 from lightship.console import console, escape
 from lightship.data import DataConfig, LabeledImages, load_split
+from lightship.data.detect import resolve_source
 from lightship.errors import DataError, check_at_least
 from lightship.evaluation.metrics import compute_metrics, confident_mistakes
 from lightship.evaluation.plots import plot_confusion_matrix, plot_image_grid, plot_reliability
@@ -133,7 +134,7 @@ def evaluate(
     )
     model, meta = trained.classifier, trained.meta
     out = Path(out) if out is not None else default_report_dir(trained, split)
-    config = trained.require_data_config(data)
+    config = resolve_source(trained.require_data_config(data))  # the report names the source it read
     images = load_split(config, split)
     _check_classes(images, meta.class_names, config)
     logits = predict_logits(model, images.images, tta=tta, batch_size=batch_size)
@@ -169,10 +170,12 @@ def evaluate_bundle(
     predictor = load(bundle, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
     manifest = predictor.manifest
     out = Path(out) if out is not None else Path(bundle) / f"report-{split}-{predictor.format}"
-    config = replace(
-        data,
-        image_size=int(manifest["input"]["image_size"]),
-        resize=manifest["input"].get("resize_mode", "squash"),
+    config = resolve_source(
+        replace(
+            data,
+            image_size=int(manifest["input"]["image_size"]),
+            resize=manifest["input"].get("resize_mode", "squash"),
+        )
     )
     images = load_split(config, split)
     _check_classes(images, list(manifest["labels"]), config)
