@@ -3,7 +3,7 @@
 The acceptance data of the proof (issue 11): a folder whose files are NOT at the model's size, so the resize
 inside every artifact is verified on the files themselves (the manifest's off-size row). Each image of
 ``--per-class`` per class is rescaled with Pillow (bicubic) to a seeded height and width between ``--min``
-and ``--max`` pixels (aspect ratios from about 1:6 to 6:1), and saved as JPEG (quality 90) or, one in four,
+and ``--max`` pixels, drawn independently (aspect ratios up to max/min), and saved as JPEG (quality 90) or, one in four,
 PNG, under ``OUT/<class>/``. No split folders: ``lightship train`` carves val and test out of it by
 ``--data.val_fraction``/``--data.test_fraction``.
 
