@@ -58,10 +58,13 @@ def open_source(config: DataConfig) -> SourceData:
     return SOURCES.load(config.source)(config)
 
 
-def validate(config: DataConfig) -> None:
-    """Reject settings that cannot work, saying which setting and what it should be."""
+def validate(config: DataConfig, auto_size: bool = False) -> None:
+    """Reject settings that cannot work, saying which setting and what it should be. ``auto_size``: training
+    accepts ``image_size`` "auto" (it decides the size from the start's weights before reading any data)."""
     problems = []
-    if not isinstance(config.image_size, int):
+    if auto_size and config.image_size == "auto":
+        pass
+    elif not isinstance(config.image_size, int):
         problems.append(
             f"data.image_size is {config.image_size!r}; 'auto' is decided by `lightship train` (the pretrained "
             "weights' input size, else 64): give a number of pixels here"

@@ -129,6 +129,7 @@ def _leave_out(root: Path, manifest: dict[str, Any], report: VerifyReport, named
     manifest["artifacts"] = [a for a in manifest["artifacts"] if a["format"] not in failed]
     manifest["runtime_preference"] = [n for n in manifest["runtime_preference"] if n not in failed]
     report.checks = [c for c in report.checks if c.format not in failed]
+    manifest["verification"]["passed"] = report.passed  # of what the bundle ships
     return sorted(failed)
 
 

@@ -162,7 +162,7 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     """
     started = time.perf_counter()
     config = replace(config, data=resolve_source(config.data))
-    validate(config.data)
+    validate(config.data, auto_size=True)
     validate_optim(config.optim)
     point = resume_point(Path(resume)) if resume else None
     trainer_kwargs = {"precision": "32-true", "max_epochs": 10, **config.trainer}
