@@ -44,8 +44,6 @@ def test_a_terminal_sees_a_progress_bar_per_artifact(digits_bundle: Path, tmp_pa
     done = lightship(
         "verify",
         str(digits_bundle),
-        "--n",
-        "40",
         cwd=tmp_path,
         TTY_COMPATIBLE="1",
         TTY_INTERACTIVE="1",

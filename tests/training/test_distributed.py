@@ -115,6 +115,8 @@ def test_examples_torchrun_sh_on_one_machine_leaves_one_run_folder(tmp_path: Pat
         "GPUS": "2",
         "ACCELERATOR": "cpu",
         "DATA": str(tmp_path / "data"),
+        # torchrun is installed beside this interpreter: on PATH for users of the venv, not for `make test`
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     (tmp_path / "configs").symlink_to(REPO / "configs")
     small = ["--model.name", "airbench", "--data.batch_size", "32", "--trainer.precision", "32-true"]

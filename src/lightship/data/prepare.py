@@ -59,10 +59,10 @@ def open_source(config: DataConfig) -> SourceData:
 
 
 def validate(config: DataConfig, auto_size: bool = False) -> None:
-    """Reject settings that cannot work, saying which setting and what it should be. ``auto_size``: training
-    accepts ``image_size`` "auto" (it decides the size from the start's weights before reading any data)."""
+    """Reject settings that cannot work, saying which setting and what it should be. ``auto_size``: an
+    image_size of 'auto' is accepted (``lightship train`` decides it from the starting weights)."""
     problems = []
-    if auto_size and config.image_size == "auto":
+    if config.image_size == "auto" and auto_size:
         pass
     elif not isinstance(config.image_size, int):
         problems.append(

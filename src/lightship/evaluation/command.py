@@ -134,7 +134,7 @@ def evaluate(
     )
     model, meta = trained.classifier, trained.meta
     out = Path(out) if out is not None else default_report_dir(trained, split)
-    config = resolve_source(trained.require_data_config(data))  # the report names the source it read
+    config = resolve_source(trained.require_data_config(data))  # the report names the source read
     images = load_split(config, split)
     _check_classes(images, meta.class_names, config)
     logits = predict_logits(model, images.images, tta=tta, batch_size=batch_size)

@@ -74,7 +74,7 @@ def prepare(config: TrainConfig, resumed: ModelMeta | None = None) -> Prepared:
     datamodule = ImageDataModule(data)
     datamodule.prepare_data()
     datamodule.setup("fit")
-    kwargs = dict(resumed.model_kwargs) if resumed is not None else model_kwargs(start)
+    kwargs = model_kwargs(start, resumed)
     meta = ModelMeta(
         model=config.model.name,
         num_classes=datamodule.num_classes,

@@ -53,9 +53,14 @@ def resolve_start(config: TrainConfig, resumed: ModelMeta | None = None) -> Star
     model = config.model
     pretrained = None
     if resumed is not None:
-        data = dataclasses.replace(
-            config.data, image_size=resumed.image_size, mean=tuple(resumed.mean), std=tuple(resumed.std)
-        )
+        # The run's config.yaml holds the resolved size and normalisation; an option given with --resume that
+        # changes them is refused by the resume check, naming it. Only what the run left to be decided is
+        # taken from its checkpoint.
+        data = config.data
+        if data.image_size == "auto":
+            data = dataclasses.replace(data, image_size=resumed.image_size)
+        if resumed.pretrained is not None and data.mean is None and data.std is None:
+            data = dataclasses.replace(data, mean=tuple(resumed.mean), std=tuple(resumed.std))
         fine_tuning = resumed.pretrained is not None or model.weights is not None
         origin = f", which started from {resumed.pretrained['name']}" if resumed.pretrained else ""
         how = f"resumed from its last checkpoint{origin}"
