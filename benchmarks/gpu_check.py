@@ -21,7 +21,7 @@ import numpy as np
 import lightship
 from lightship.bundle.manifest import read_manifest
 from lightship.errors import LightshipError
-from lightship.export.verify import AGREEMENT_GATES
+from lightship.export.gates import limit
 
 
 def _probs(predictor: lightship.Predictor, images: np.ndarray) -> tuple[np.ndarray, float]:
@@ -48,7 +48,11 @@ def main(bundle: Path) -> int:
     for artifact in read_manifest(bundle)["artifacts"]:
         if artifact["runtime"] != "onnxruntime":
             continue
-        name, precision = artifact["format"], artifact["precision"]
+        name, precision, kind = (
+            artifact["format"],
+            artifact["precision"],
+            artifact.get("gate", artifact["precision"]),
+        )
         try:
             predictor = lightship.load(bundle, format=name, device="cuda")
         except LightshipError as exc:
@@ -58,8 +62,9 @@ def main(bundle: Path) -> int:
         agreement = float((probs.argmax(1) == reference.argmax(1)).mean())
         diff = float(np.abs(probs - reference).max())
         accuracy = "-" if labels is None else f"{(probs.argmax(1) == labels).mean() * 100:.2f}%"
-        # int8 has no agreement gate in verify (its gate is accuracy): reported, held to fp16's agreement.
-        min_agreement, max_diff = AGREEMENT_GATES.get(precision, (AGREEMENT_GATES["fp16"][0], np.inf))
+        # The artifact's own gates (lightship.export.gates); int8 has no |Δprob| gate.
+        min_agreement = limit(kind, "top1_agreement")
+        max_diff = limit(kind, "max_abs_prob_diff") or np.inf
         ok = agreement >= min_agreement and diff <= max_diff
         failed |= not ok
         providers = predictor.backend.session.get_providers()

@@ -10,6 +10,11 @@ Part "batch": the bare training step (forward, backward, Muon/SGD step; bf16 aut
 images/s each: why the config trains with batches of 1000 on a CPU.
 Part "overhead": the same net, batch size, precision, augmentation and data, trained for ``--epochs``
 by lightship (images/s from its summary.json) and by a hand-written loop in this script; prints the ratio.
+
+Every images/s figure is also printed as a fraction of this machine's bf16 convolution throughput, measured
+at the start in this process (``benchmarks/machine.py``): images/s x training FLOPs per image (forward and
+backward, counted by torch's FlopCounterMode) / conv FLOP/s. The CPU's name is printed with it. A reader on
+another CPU runs ``python benchmarks/machine.py`` and expects about that fraction of their own throughput.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from machine import conv_flops_per_second, cpu_name, step_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "cifar10-fast.yaml"
@@ -102,8 +108,9 @@ def plain_loop_images_per_second(data_root: Path, cache_dir: Path, epochs: int) 
     return images / seconds
 
 
-def step_images_per_second(batch_size: int, steps: int = 4) -> float:
-    """The config's model and optimiser stepping on random uint8 images (the cost does not depend on pixels)."""
+def _training_step(batch_size: int):
+    """The config's model and optimiser, one training step on random uint8 images (the cost does not depend
+    on the pixels): returns ``step()``."""
     import yaml
 
     from lightship.models import ModelMeta
@@ -128,12 +135,23 @@ def step_images_per_second(batch_size: int, steps: int = 4) -> float:
         loss.backward()
         opt.step()
 
+    return step
+
+
+def step_images_per_second(batch_size: int, steps: int = 4) -> float:
+    """Images/s of the bare training step (forward, backward, optimiser) at ``batch_size``."""
+    step = _training_step(batch_size)
     for _ in range(2):  # oneDNN picks and caches its kernels on the first calls
         step()
     started = time.perf_counter()
     for _ in range(steps):
         step()
     return batch_size * steps / (time.perf_counter() - started)
+
+
+def training_flops_per_image(batch_size: int = 100) -> float:
+    """FLOPs of one training step per image (forward and backward of the config's airbench)."""
+    return step_flops(_training_step(batch_size)) / batch_size
 
 
 def main() -> None:
@@ -146,13 +164,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the full run")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    results: dict[str, float] = {}
+    conv = conv_flops_per_second()
+    per_image = training_flops_per_image()
+    print(
+        f"{cpu_name()}, torch {torch.__version__}: bf16 conv {conv / 1e9:.1f} GFLOP/s measured now; "
+        f"training costs {per_image / 1e6:.0f} MFLOP per image"
+    )
+    results: dict[str, float] = {
+        "conv_gflops": round(conv / 1e9, 2),
+        "training_mflop_per_image": round(per_image / 1e6, 1),
+    }
+
+    def of_conv(images_per_second: float) -> str:
+        """images/s as the fraction of the measured conv throughput it uses: comparable across CPUs."""
+        return f"{images_per_second * per_image / conv * 100:.0f}% of the measured bf16 conv throughput"
+
     if args.part in {"all", "batch"}:
         for batch_size in (250, 500, 1000, 2000):
             rate = step_images_per_second(batch_size, steps=max(2, 4000 // batch_size))
             results[f"step_images_per_second_batch_{batch_size}"] = round(rate, 1)
-            print(f"batch {batch_size}: {rate:.0f} images/s (bare training step)")
+            print(f"batch {batch_size}: {rate:.0f} images/s (bare training step), {of_conv(rate)}")
     if args.part in {"all", "overhead"}:
         with tempfile.TemporaryDirectory() as cache:
             cache_dir = Path(cache)
@@ -170,8 +201,8 @@ def main() -> None:
             ratio=round(ours / plain, 3),
         )
         print(
-            f"overhead: lightship {ours:.0f} images/s, plain PyTorch loop {plain:.0f} images/s, "
-            f"ratio {ours / plain:.3f} (target >= 0.95)"
+            f"overhead: lightship {ours:.0f} images/s ({of_conv(ours)}), plain PyTorch loop {plain:.0f} "
+            f"images/s, ratio {ours / plain:.3f} (target >= 0.95)"
         )
     if args.part in {"all", "processes"}:
         # One epoch with 1 process, then 2 DDP processes (gloo) sharing the same cores.
@@ -212,7 +243,8 @@ def main() -> None:
         print(
             f"full: test accuracy {100 * summary['test_acc']:.2f}% (no TTA {100 * summary['test_acc_no_tta']:.2f}%) "
             f"in {wall:.1f} s wall-clock, command start to exit (targets: >= 91.0% in <= 600 s); "
-            f"training {summary['train_seconds']:.1f} s at {summary['train_images_per_second']:.0f} images/s"
+            f"training {summary['train_seconds']:.1f} s at {summary['train_images_per_second']:.0f} images/s "
+            f"({of_conv(summary['train_images_per_second'])})"
         )
     print(json.dumps(results))
 

@@ -2,8 +2,10 @@
 // lightship in Node.js: classify images with a bundle's ONNX model (onnxruntime-node, CPU) and print
 // the JSON lines of `lightship predict --json`: {"path","label","score","top_k":[{"label","score"}]}.
 //
-//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]   (or --top_k 3)
+//   node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3] [--allow-unverified]   (or --top_k 3)
 //
+// An artifact that failed or lacks verification is refused (exit 2, naming it and its gate) unless
+// --allow-unverified: then every line carries "unverified" with the reason, as Python's does.
 // Undecodable images are skipped with a message on stderr; exit 1 when none was classified, 2 on a bad
 // bundle or bad arguments.
 import { readdir, stat } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import { topK } from '../web/src/bundle-core.js';
 import { BundleError, loadBundle } from './bundle.mjs';
 import { DecodeError, decodeImage } from './decode.mjs';
 
-const USAGE = 'usage: node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3]';
+const USAGE = 'usage: node node/lightship.mjs predict BUNDLE IMAGE_OR_FOLDER... [--top-k 3] [--allow-unverified]';
 
 /**
  * Files as given; folders walked recursively in sorted order, skipping hidden entries and files whose
@@ -35,8 +37,9 @@ async function* expand(paths, extensions) {
   }
 }
 
-async function predict(bundlePath, images, k) {
-  const { manifest, model, limits } = await loadBundle(bundlePath);
+async function predict(bundlePath, images, k, allowUnverified) {
+  const { manifest, model, limits, unverified } = await loadBundle(bundlePath, { allowUnverified });
+  if (unverified) process.stderr.write(`warning: ${unverified}; used because of --allow-unverified\n`);
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
   const labels = manifest.labels;
   let done = 0;
@@ -52,7 +55,8 @@ async function predict(bundlePath, images, k) {
     const input = new ort.Tensor('uint8', image.rgb, [1, image.height, image.width, 3]);
     const { probs } = await session.run({ images: input });
     const top = topK(probs.data, labels, k);
-    process.stdout.write(`${JSON.stringify({ path, label: top[0].label, score: top[0].score, top_k: top })}\n`);
+    const line = { path, label: top[0].label, score: top[0].score, top_k: top, ...(unverified ? { unverified } : {}) };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
     done += 1;
   }
   if (done === 0) process.stderr.write('no image could be classified\n');
@@ -74,14 +78,18 @@ export function dashed(argv) {
 
 async function main(argv) {
   const { values, positionals } = parseArgs({ args: dashed(argv), allowPositionals: true,
-    options: { 'top-k': { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } } });
+    options: {
+      'top-k': { type: 'string', default: '3' },
+      'allow-unverified': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    } });
   const [command, bundle, ...images] = positionals;
   const k = Number.parseInt(values['top-k'], 10);
   if (values.help || command !== 'predict' || !bundle || images.length === 0 || !(k >= 1)) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  return predict(bundle, images, k);
+  return predict(bundle, images, k, values['allow-unverified']);
 }
 
 try {

@@ -151,6 +151,78 @@ def digits_bundle(digits_run: Path) -> Path:
     return out
 
 
+def _flip_byte(path: Path) -> None:
+    """Change one bit in the middle of ``path``, as corruption or tampering would."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _export_broken(run: Path, out: Path, formats: list[str] | None, mutate=None, exporter_of=None) -> tuple:
+    """``lightship export RUN`` (the CLI's function) with exporters broken the way a buggy exporter would be:
+    each exports a copy of the inference wrapper changed by ``mutate(wrapper)``, or (``exporter_of(name)``)
+    another format's exporter writes the file. The reference model and the data stay right, so the gates
+    see an artifact that is not the trained model's function. Returns (exit code, printed output, bundle)."""
+    import contextlib
+    import copy
+    import dataclasses
+    import io
+
+    from lightship.export.commands import export_command
+    from lightship.export.formats import FORMATS
+
+    real = FORMATS.load
+
+    def load(name: str):
+        exporter = real(exporter_of(name) if exporter_of else name)
+        if mutate is None:
+            return exporter
+
+        def broken(ctx, path):
+            wrapper = copy.deepcopy(ctx.wrapper)
+            mutate(wrapper)
+            return exporter(dataclasses.replace(ctx, wrapper=wrapper, shared={}), path)
+
+        return broken
+
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setattr(FORMATS, "load", load)
+        patch.setenv("COLUMNS", "250")
+        code = export_command(
+            run, out=out, formats=None if formats is None else ",".join(formats), n=100, calibration_size=64
+        )
+    return code, printed.getvalue(), out
+
+
+def shift_mean(wrapper) -> None:
+    """One level (1/255) off in the red channel's mean: a normalisation unlike training's."""
+    import torch
+
+    with torch.no_grad():
+        wrapper.classifier.preprocess.mean[0, 0] += 1.0
+
+
+@pytest.fixture(scope="session")
+def shifted_mean_bundle(digits_run: Path) -> tuple:
+    """Every fp32 format exported with the red channel's mean one level off (named formats: they stay)."""
+    return _export_broken(
+        digits_run, digits_run.parent / "broken-mean", ["onnx", "openvino", "torchscript"], shift_mean
+    )
+
+
+@pytest.fixture(name="flip_byte", scope="session")
+def flip_byte_fixture() -> Callable[[Path], None]:
+    """``flip_byte(path)``: one bit changed in the middle of the file (see :func:`_flip_byte`)."""
+    return _flip_byte
+
+
+@pytest.fixture(name="export_broken", scope="session")
+def export_broken_fixture() -> Callable[..., tuple]:
+    """``export_broken(run, out, formats, mutate=None, exporter_of=None)`` (see :func:`_export_broken`)."""
+    return _export_broken
+
+
 def _is_loopback(host: object) -> bool:
     return host in (None, "localhost", "::1", b"localhost") or str(host).startswith("127.")
 

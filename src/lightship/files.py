@@ -1,4 +1,5 @@
-"""Writing files so that nobody ever sees half of one: the only place in lightship that renames into place.
+"""Writing files so that nobody ever sees half of one: the only place in lightship that renames into place
+(and :func:`sha256_file`, the one file digest, with which readers check what was written).
 
 Every writer (checkpoints, the decode cache, run-folder files, reports, bundles, web sites, benchmark and
 tune outputs) goes through here. A file is written to a temporary name in its own folder, flushed to disk
@@ -9,6 +10,7 @@ crash, a full disk or a SIGKILL leaves either the old file or the new one, never
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,6 +22,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (bundle file records, a run's checkpoint identity)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @contextmanager

@@ -67,6 +67,10 @@ class Table(Generic[R], Mapping[str, R]):
                 f"unknown {self.kind} {name!r}; choose one of {', '.join(self._rows)}"
             ) from None
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """Row ``name``, or ``default`` for a name the table does not have (no error)."""
+        return self._rows.get(name, default)
+
     def __contains__(self, name: object) -> bool:
         return name in self._rows
 

@@ -61,11 +61,12 @@ def test_exif_rotation_is_applied(tmp_path):
 
 
 def test_resize_policy_matches_resize_to():
-    from lightship.models.classifier import resize_to
+    from lightship.models.classifier import LEVEL_NUDGE, resize_to
 
     images = np.random.default_rng(0).integers(0, 256, (3, 17, 9, 3), dtype=np.uint8)
     out = resize_images(images, 8)
-    expected = resize_to(torch.from_numpy(images).permute(0, 3, 1, 2).float(), 8).round().clamp(0, 255)
+    resized = resize_to(torch.from_numpy(images).permute(0, 3, 1, 2).float(), 8)
+    expected = (resized + LEVEL_NUDGE).round().clamp(0, 255)
     assert np.array_equal(out, expected.to(torch.uint8).permute(0, 2, 3, 1).numpy())
     assert resize_images(out, 8) is out  # already at size: untouched
 

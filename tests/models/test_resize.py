@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch.export import Dim
 
+from lightship.data.decode import resize_images
 from lightship.models.classifier import RESIZE_MODES, Preprocess, centre_square, resize_to
 from lightship.models.resize import aa_weights, resize_canvas, resize_matmul
 
@@ -96,6 +97,27 @@ def test_preprocess_gives_the_same_pixels_with_either_method_in_both_modes():
         matmul = Preprocess(24, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), resize=mode)
         matmul.resize_method = "matmul"
         x = native.to_float(pixels)
-        assert (matmul.resize(x) - native.resize(x)).abs().max() <= 3e-4, mode
+        assert torch.equal(matmul.resize(x), native.resize(x)), mode  # both rounded to the same levels
     with pytest.raises(ValueError, match="resize method"):
         resize_to(x, 24, "squash", "nearest")
+
+
+@pytest.mark.parametrize("mode", RESIZE_MODES)
+def test_matmul_and_canvas_resizes_give_the_training_paths_uint8_levels(mode):
+    """The edge graphs' preprocessing (matrix products, dynamic or on a canvas) rounds to exactly the uint8
+    levels the data pipeline stores (``resize_images``), on real-looking content at every aspect ratio."""
+    torch.manual_seed(5)
+    pre = Preprocess(32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), resize=mode)
+    pre.resize_method = "matmul"
+    canvas = torch.zeros(1, 3, 130, 130)
+    for height, width in itertools.product([1, 7, 31, 32, 33, 97, 130], repeat=2):
+        # smooth gradients plus noise: many resized values fall near half levels, where rounding could flip
+        ramp = torch.linspace(0, 255, width).view(1, width, 1).expand(height, width, 3)
+        image = (ramp + torch.randint(-20, 21, (height, width, 3))).clamp(0, 255).to(torch.uint8)[None]
+        want = torch.from_numpy(resize_images(image.numpy(), 32, mode)).permute(0, 3, 1, 2).float()
+        got = pre.levels(image)
+        assert torch.equal(got, want), (mode, height, width, (got - want).abs().max())
+        canvas.zero_()
+        canvas[:, :, :height, :width] = pre.to_float(image)
+        valid = (torch.tensor([[[[float(height)]]]]), torch.tensor([[[[float(width)]]]]))
+        assert torch.equal(pre.resize(canvas, valid), want), (mode, height, width, "canvas")

@@ -38,8 +38,13 @@ def test_every_runtime_matches_eager_on_odd_sized_images(digits_bundle, runtime)
         artifact = require_format(digits_bundle, FORMATS_OF[runtime])
         reason = RUNTIMES[runtime].unavailable_reason(runtime)
         if reason is not None:
-            with pytest.raises(BundleError, match=f"{artifact['format']} artifact .* {re.escape(reason)}"):
+            # refused as unverified (its record says why), and never opened even when that is allowed
+            with pytest.raises(
+                BundleError, match=f"'{artifact['format']}' .* unverified .*{re.escape(reason)}"
+            ):
                 lightship.load(digits_bundle, runtime=runtime)
+            with pytest.raises(BundleError, match=f"{artifact['format']} artifact .* {re.escape(reason)}"):
+                lightship.load(digits_bundle, runtime=runtime, allow_unverified=True)
             return
     predictor = lightship.load(digits_bundle, runtime=runtime, threads=1)
     if runtime != "auto":

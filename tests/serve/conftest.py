@@ -32,7 +32,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("serve") / "bundle",
         formats=["onnx"],
         verify_n=16,
-        keep_samples=4,
         threads=1,
     )
     return out

@@ -34,6 +34,11 @@ def node(web_tools: None) -> str:
 
 
 @pytest.fixture(scope="session")
+def node_runner(node: str) -> str:
+    return node  # web_tools (through node) checked node/node_modules
+
+
+@pytest.fixture(scope="session")
 def web_dist(web_tools: None) -> Path:
     return REPO / "web" / "dist"
 
@@ -50,8 +55,8 @@ WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16"]
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported in the
-    formats the page runs (WEB_FORMATS).
+    """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported and
+    verified in the formats the page runs (WEB_FORMATS).
 
     Trained, so its probabilities move with the pixels: a one-level change of one channel moves them by more
     than the parity thresholds (test_browser.py checks that on every test image)."""
@@ -70,7 +75,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     run = train(config).run_dir
     classifier, meta = load_classifier(run)
-    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=WEB_FORMATS, verify=False)
+    # Verified on the run's data (the page and the Node runner refuse an unverified artifact).
+    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=WEB_FORMATS)
     return out
 
 

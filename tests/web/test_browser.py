@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 
-from lightship.export.verify import AGREEMENT_GATES
+from lightship.export.gates import limit
 from lightship.web import build_site
 
 from .conftest import python_reference
@@ -131,7 +131,7 @@ def test_page_never_answers_with_a_model_the_gpu_failed_to_run(node, chromium, b
     for card in report["results"]:
         probs = np.asarray(json.loads(card["probs"]))
         assert probs.argmax() == expected[card["file"]].probs.argmax(), card["file"]
-        assert np.abs(probs - expected[card["file"]].probs).max() <= AGREEMENT_GATES["fp16"][1]
+        assert np.abs(probs - expected[card["file"]].probs).max() <= limit("fp16", "max_abs_prob_diff")
     forced = run_browser(node, f"{site_url}?format=onnx-fp16&backend=webgpu", [], "--webgpu")
     assert forced["status"] == "no model" and "sum to 0" in forced["bundleError"], forced
 

@@ -1,6 +1,7 @@
 """web/src/bundle-core.js, the bundle reader the web app and the Node runner share, run in Node: it reads
-schema 1 and 2, follows the manifest's preference among the artifacts ONNX Runtime runs, checks sha256 and
-agrees with Python on the limits and on top-k."""
+schemas 1 to 3, refuses file paths that leave the bundle and unverified artifacts (unless allowed), follows
+the manifest's preference among the verified artifacts ONNX Runtime runs, checks sha256 and agrees with
+Python on the limits, on what is unverified and on top-k."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 import subprocess
 
 import numpy as np
+import pytest
 
 from lightship.bundle.manifest import SCHEMA1_PREFERENCE, image_limits
+from lightship.bundle.verification import unverified_reason
 from lightship.runtime.predictor import top_classes
 
 from .support import REPO
@@ -31,40 +34,66 @@ def run_core(node: str, body: str) -> object:
     return json.loads(done.stdout)
 
 
-def artifact(fmt: str, runtime: str) -> dict:
-    return {"format": fmt, "runtime": runtime, "precision": "fp32", "file": f"{fmt}.bin", "files": []}
+def artifact(fmt: str, runtime: str, passed: bool | None = True) -> dict:
+    record = {"path": f"{fmt}.bin", "bytes": 1, "sha256": "0" * 64}
+    check = {
+        "passed": passed,
+        "failures": [] if passed else ["fp32.max_abs_prob_diff: 0.002 > 0.0001 (by 0.0019)"],
+    }
+    return {
+        "format": fmt,
+        "runtime": runtime,
+        "precision": "fp32",
+        "file": record["path"],
+        "files": [record],
+        "verification": check,
+    }
 
 
-def manifest(version: int, formats: list[tuple[str, str]], preference: list[str] | None = None) -> str:
-    data = {"schema_version": version, "artifacts": [artifact(f, r) for f, r in formats]}
+def manifest(
+    version: int,
+    formats: list[tuple[str, str]],
+    preference: list[str] | None = None,
+    passed: dict[str, bool | None] | None = None,
+) -> dict:
+    data = {
+        "schema_version": version,
+        "artifacts": [artifact(f, r, (passed or {}).get(f, True)) for f, r in formats],
+        "reference": {"files": [{"path": "reference.pt", "bytes": 1, "sha256": "0" * 64}]},
+        "samples": {"files": []},
+        "verification": {"passed": True, "gates": {"kinds": {}}},
+    }
     if preference is not None:
         data.update(runtime_preference=preference, limits={"max_pixels": 7, "image_extensions": [".png"]})
-    return json.dumps(data)
+    return data
 
 
-def choose(node: str, text: str) -> dict:
+def choose(node: str, data: dict, allow_unverified: bool = False) -> dict:
+    options = json.dumps({"allowUnverified": allow_unverified, "root": "B"})
     return run_core(
         node,
         f"""
         try {{
-          const {{ artifact, limits, notice }} = core.parseManifest({json.dumps(text)}, 'manifest.json');
-          return {{ format: artifact.format, limits, notice }};
+          const parsed = core.parseManifest({json.dumps(json.dumps(data))}, 'manifest.json', {options});
+          return {{ format: parsed.artifact.format, limits: parsed.limits, notice: parsed.notice,
+                    unverified: parsed.unverified }};
         }} catch (error) {{ return {{ error: error.message, bundleError: error instanceof core.BundleError }}; }}""",
     )
 
 
 def test_the_manifests_preference_decides_among_what_onnx_runtime_runs(node):
     formats = [("onnx", "onnxruntime"), ("torchscript", "torchscript"), ("onnx-int8", "onnxruntime")]
-    chosen = choose(node, manifest(2, formats, ["torchscript", "onnx-int8", "onnx"]))
+    chosen = choose(node, manifest(3, formats, ["torchscript", "onnx-int8", "onnx"]))
     assert chosen == {
         "format": "onnx-int8",
         "limits": {"maxPixels": 7, "imageExtensions": [".png"]},
         "notice": None,
+        "unverified": None,
     }
 
 
 def test_a_schema_1_manifest_uses_the_built_in_order_and_limits_and_says_so(node):
-    chosen = choose(node, manifest(1, [("onnx-int8", "onnxruntime"), ("onnx", "onnxruntime")]))
+    chosen = choose(node, manifest(1, [("onnx-int8", "onnxruntime"), ("onnx", "onnxruntime")]), True)
     python = image_limits()
     assert chosen["format"] == "onnx" == next(f for f in SCHEMA1_PREFERENCE if f.startswith("onnx"))
     assert chosen["limits"] == {
@@ -75,9 +104,55 @@ def test_a_schema_1_manifest_uses_the_built_in_order_and_limits_and_says_so(node
 
 
 def test_unknown_versions_and_bundles_without_onnx_are_refused(node):
-    assert choose(node, manifest(3, [("onnx", "onnxruntime")], ["onnx"]))["bundleError"] is True
-    refused = choose(node, manifest(2, [("torchscript", "torchscript")], ["torchscript"]))
+    assert choose(node, manifest(99, [("onnx", "onnxruntime")], ["onnx"]))["bundleError"] is True
+    refused = choose(node, manifest(3, [("torchscript", "torchscript")], ["torchscript"]))
     assert refused["bundleError"] is True and "--formats onnx" in refused["error"]
+
+
+def _escape(path: str, in_files: bool = True):
+    def change(data: dict) -> dict:
+        entry = data["artifacts"][0]
+        entry["file"] = path
+        if in_files:
+            entry["files"][0]["path"] = path
+        return data
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_escape("/etc/model.onnx"), "is absolute"),
+        (_escape("../model.onnx"), "'..' part"),
+        (_escape("onnx/../../model.onnx"), "'..' part"),
+        (_escape("C:/model.onnx"), "is absolute"),
+        (_escape("other.onnx", in_files=False), "is not among its hashed files"),
+    ],
+)
+def test_paths_that_leave_the_bundle_or_are_not_hashed_are_refused(node, change, message):
+    data = change(manifest(3, [("onnx", "onnxruntime")], ["onnx"]))
+    refused = choose(node, data)
+    assert refused["bundleError"] is True and message in refused["error"], refused
+    reference = manifest(3, [("onnx", "onnxruntime")], ["onnx"])
+    reference["reference"]["files"][0]["path"] = "../reference.pt"
+    assert "reference: file path" in choose(node, reference)["error"]
+
+
+def test_unverified_artifacts_are_refused_naming_the_gate_unless_allowed_as_python_does(node):
+    formats = [("onnx", "onnxruntime"), ("onnx-int8", "onnxruntime")]
+    data = manifest(3, formats, ["onnx", "onnx-int8"], passed={"onnx": False})
+    assert choose(node, data)["format"] == "onnx-int8", "a verified artifact further down is taken"
+    data = manifest(3, formats, ["onnx", "onnx-int8"], passed={"onnx": False, "onnx-int8": None})
+    refused = choose(node, data)
+    python = [unverified_reason(data, a, "B") for a in data["artifacts"]]
+    assert refused["bundleError"] is True and all(reason in refused["error"] for reason in python)
+    assert "fp32.max_abs_prob_diff: 0.002 > 0.0001 (by 0.0019)" in refused["error"]
+    allowed = choose(node, data, allow_unverified=True)
+    assert allowed["format"] == "onnx" and allowed["unverified"] == python[0]
+    older = manifest(2, formats, ["onnx", "onnx-int8"])
+    del older["verification"]["gates"]
+    assert "lightship verify B --record true" in choose(node, older)["error"]
 
 
 def test_sha256_check_and_top_k_agree_with_python(node):

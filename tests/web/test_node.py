@@ -13,11 +13,6 @@ from .parity import PROB_TOL, check_thresholds, pixel_difference, read_pixels
 from .support import run_node
 
 
-@pytest.fixture(scope="session")
-def node_runner(node: str) -> str:
-    return node  # web_tools (through node) checked node/node_modules
-
-
 def test_node_decodes_and_classifies_like_python(node_runner, bundle, images, reference, tmp_path):
     weakest = check_thresholds(reference)
     done = run_node(node_runner, "tests/web/pixels.mjs", str(tmp_path), *map(str, images))

@@ -9,7 +9,10 @@ import { registerOffline } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
+/** ?allow-unverified=1: load an artifact that failed or lacks verification; every result then says so. */
+const bundleOptions = { allowUnverified: params.get('allow-unverified') === '1' };
 let model = null;
+let unverified = null;
 let limits = null;
 let queue = Promise.resolve();
 
@@ -47,11 +50,16 @@ async function useBundle(load) {
     const { manifest } = first;
     limits = first.limits;
     const reusable = (backend) => backend === backends[0] || !prefer.webgpu.includes(first.artifact.format);
-    const artifacts = async (backend) => (reusable(backend) ? first : await load(prefer[backend]));
+    // The last artifact asked for is the one the model runs (Model.create tries backends in order).
+    const artifacts = async (backend) => {
+      const loaded = reusable(backend) ? first : await load(prefer[backend]);
+      unverified = loaded.unverified;
+      return loaded;
+    };
     const threads = Number(params.get('threads')) || undefined;
     model = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;
-    $('model-info').textContent = model.description;
+    $('model-info').textContent = unverified ? `${model.description} · UNVERIFIED: ${unverified}` : model.description;
     for (const id of ['files', 'camera-start']) $(id).disabled = false;
     setStatus('ready');
   } catch (error) {
@@ -65,7 +73,7 @@ async function classify(file) {
   try {
     const image = await decodeFile(file, { maxPixels: limits.maxPixels });
     const { probs, ms } = await model.classify(image);
-    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, probs);
+    return predictionCard(file.name, URL.createObjectURL(file), topK(probs, model.labels, k), ms, image, probs, unverified);
   } catch (error) {
     const reason = error instanceof DecodeError ? error.message : `inference failed: ${error.message ?? error}`;
     return errorCard(file.name, reason);
@@ -98,7 +106,7 @@ function wireInputs() {
   $('clear').addEventListener('click', () => $('results').replaceChildren());
   $('bundle-files').addEventListener('change', (event) => {
     const files = event.target.files;
-    useBundle((prefer) => bundleFromFiles(files, prefer));
+    useBundle((prefer) => bundleFromFiles(files, { ...bundleOptions, prefer }));
   });
 }
 
@@ -128,4 +136,4 @@ wireInputs();
 wireCamera();
 registerOffline();
 const bundleUrl = new URL(params.get('bundle') ?? 'bundle/', location.href);
-useBundle((prefer) => bundleFromUrl(bundleUrl, prefer));
+useBundle((prefer) => bundleFromUrl(bundleUrl, { ...bundleOptions, prefer }));

@@ -1,10 +1,11 @@
 // The bundle contract in JavaScript (docs/bundle.md), one module for the web app and the Node runner:
-// which schema versions are read, which artifact runs (the manifest's runtime_preference, restricted to what
-// ONNX Runtime runs), the sha256 check of its file, the input limits, and the top-k of a prediction.
+// which schema versions are read, that every file path stays inside the bundle, which artifact runs (the
+// manifest's runtime_preference, restricted to what ONNX Runtime runs and to artifacts that passed
+// verification), the sha256 checks, the input limits, and the top-k of a prediction.
 // The web app bundles it with esbuild (web/src/bundle.js); the Node runner imports it by relative path
 // (node/bundle.mjs). It uses only what both have: JSON, Web Crypto (globalThis.crypto, Node 20+).
 
-export const SCHEMA_VERSIONS = [1, 2];
+export const SCHEMA_VERSIONS = [1, 2, 3];
 /** The runtime onnxruntime-web and onnxruntime-node are: artifacts of other runtimes cannot run here. */
 export const RUNTIME = 'onnxruntime';
 /** The order `auto` used before manifests recorded it (schema 1). */
@@ -30,23 +31,87 @@ export function limitsOf(manifest) {
   return { maxPixels: limits.max_pixels, imageExtensions: limits.image_extensions };
 }
 
-/**
- * The first artifact of the manifest's preference that ONNX Runtime runs, or undefined; formats in `prefer`
- * come first when the bundle has them (the web app runs onnx-fp16 on WebGPU).
- */
-export function chooseArtifact(manifest, prefer = []) {
-  const preference = [...prefer, ...(manifest.runtime_preference ?? SCHEMA1_PREFERENCE)];
-  const artifacts = manifest.artifacts ?? [];
-  return preference
-    .map((format) => artifacts.find((a) => a.format === format && a.runtime === RUNTIME))
-    .find(Boolean);
+/** Why a manifest file path could leave the bundle folder, or null: as Python's confined_path. */
+export function pathProblem(path) {
+  if (typeof path !== 'string' || path === '') return 'is not a non-empty string';
+  if (path.startsWith('/') || path.includes('\\') || path[1] === ':') return 'is absolute or not a POSIX relative path';
+  if (path.split('/').some((part) => part === '' || part === '.' || part === '..')) return "has an empty, '.' or '..' part";
+  return null;
+}
+
+/** Every file record of the manifest, with who lists it. */
+function records(manifest) {
+  const artifacts = (manifest.artifacts ?? []).flatMap((a) => (a.files ?? []).map((r) => [`artifact ${a.format}`, r]));
+  const proof = ['reference', 'samples'].flatMap((section) => (manifest[section]?.files ?? []).map((r) => [section, r]));
+  return [...artifacts, ...proof];
+}
+
+/** BundleError unless every path stays inside the bundle and every artifact's file is among its files. */
+function checkPaths(manifest, where) {
+  for (const [owner, record] of records(manifest)) {
+    const problem = pathProblem(record?.path);
+    if (problem) throw new BundleError(`${where}: ${owner}: file path ${JSON.stringify(record?.path)} ${problem}: paths must stay inside the bundle`);
+  }
+  // The main file is hashed, or it is a package folder (Core ML's .mlpackage) whose files all are.
+  const listed = (artifact) => {
+    const files = artifact.files ?? [];
+    return files.some((record) => record.path === artifact.file)
+      || (files.length > 0 && files.every((record) => String(record.path).startsWith(`${artifact.file}/`)));
+  };
+  for (const artifact of manifest.artifacts ?? []) {
+    if (!listed(artifact)) {
+      throw new BundleError(`${where}: artifact ${artifact.format}: its file ${JSON.stringify(artifact.file)} is not among its hashed files`);
+    }
+  }
+}
+
+/** Why `artifact` must not be used without an override (naming it and its gate), or null: as Python's
+ * lightship.bundle.verification.unverified_reason. */
+export function unverifiedReason(manifest, artifact, root = 'BUNDLE') {
+  const name = `artifact '${artifact.format}' (${artifact.file})`;
+  const record = artifact.verification;
+  const reverify = `\`lightship verify ${root} --record true\``;
+  if (record && typeof record === 'object' && record.passed == null && record.note) {
+    return `${name} is unverified (${record.note}); verify it with ${reverify}`;
+  }
+  if (!manifest.verification?.gates || typeof record !== 'object' || record === null) {
+    return `${name} is unverified: the bundle was written before verification covered every class, off-size `
+      + `images and int8 agreement; re-verify it with ${reverify} (artifacts that predate the \`pixels\` output `
+      + 'fail it: then re-export with `lightship export RUN`)';
+  }
+  if (record.passed === true) return null;
+  return `${name} failed verification: ${(record.failures ?? []).join('; ') || 'see manifest.json'}`;
 }
 
 /**
- * Parse and check manifest.json text from `where`: {manifest, artifact, limits, notice}. `notice` says what
- * a schema 1 manifest lacks (null for schema 2). BundleError says what is wrong otherwise.
+ * {artifact, unverified} of the first artifact of the manifest's preference that ONNX Runtime runs and that
+ * passed verification; with `allowUnverified`, the first one ONNX Runtime runs, and `unverified` says why it
+ * is not verified. BundleError naming every candidate and its gate otherwise. Formats in `prefer` come first
+ * when the bundle has them (the web app runs onnx-fp16 on WebGPU).
  */
-export function parseManifest(text, where, prefer = []) {
+export function chooseArtifact(manifest, { allowUnverified = false, root, prefer = [] } = {}) {
+  const preference = [...prefer, ...(manifest.runtime_preference ?? SCHEMA1_PREFERENCE)];
+  const artifacts = manifest.artifacts ?? [];
+  const candidates = preference
+    .map((format) => artifacts.find((a) => a.format === format && a.runtime === RUNTIME))
+    .filter(Boolean);
+  if (candidates.length === 0) {
+    throw new BundleError('the bundle has no ONNX artifact; export it with lightship export --formats onnx');
+  }
+  const reasons = candidates.map((a) => unverifiedReason(manifest, a, root));
+  const verified = candidates.findIndex((_, i) => reasons[i] === null);
+  if (verified >= 0) return { artifact: candidates[verified], unverified: null };
+  if (allowUnverified) return { artifact: candidates[0], unverified: reasons[0] };
+  throw new BundleError(`refusing to use an unverified artifact: ${reasons.join(' | ')}. `
+    + 'Re-export or re-verify the bundle, or allow it explicitly (node: --allow-unverified; page: ?allow-unverified=1)');
+}
+
+/**
+ * Parse and check manifest.json text from `where`: {manifest, artifact, unverified, limits, notice}.
+ * `notice` says what a schema 1 manifest lacks (null otherwise); `unverified` why the chosen artifact is
+ * used unverified (only with `allowUnverified`). BundleError says what is wrong otherwise.
+ */
+export function parseManifest(text, where, { allowUnverified = false, root, prefer = [] } = {}) {
   let manifest;
   try {
     manifest = JSON.parse(text);
@@ -57,24 +122,26 @@ export function parseManifest(text, where, prefer = []) {
     throw new BundleError(
       `${where} has schema_version ${manifest?.schema_version}; this reader reads ${SCHEMA_VERSIONS.join(', ')}`);
   }
-  const artifact = chooseArtifact(manifest, prefer);
-  if (!artifact) {
-    throw new BundleError('the bundle has no ONNX artifact; export it with lightship export --formats onnx');
-  }
+  checkPaths(manifest, where);
+  const { artifact, unverified } = chooseArtifact(manifest, { allowUnverified, root, prefer });
   const notice = manifest.schema_version === 1
     ? `${where} is a schema 1 bundle: no runtime_preference and no limits, so the built-in ones are used; `
       + 're-export it with this lightship to record them'
     : null;
-  return { manifest, artifact, limits: limitsOf(manifest), notice };
+  return { manifest, artifact, unverified, limits: limitsOf(manifest), notice };
 }
 
-/** The model bytes if they match the artifact's size and sha256 in the manifest; BundleError otherwise. */
-export async function checkedModel(bytes, artifact) {
-  const record = artifact.files.find((f) => f.path === artifact.file);
-  if (record && (bytes.byteLength !== record.bytes || (await sha256Hex(bytes)) !== record.sha256)) {
-    throw new BundleError(`${artifact.file} does not match its sha256 in manifest.json: modified or corrupted`);
+/** `bytes` if they match `record`'s size and sha256; BundleError naming the file otherwise. */
+export async function checkedFile(bytes, record) {
+  if (bytes.byteLength !== record.bytes || (await sha256Hex(bytes)) !== record.sha256) {
+    throw new BundleError(`${record.path} does not match its sha256 in manifest.json: modified or corrupted`);
   }
   return bytes;
+}
+
+/** The model bytes if they match the artifact's record in the manifest (always listed: checkPaths). */
+export async function checkedModel(bytes, artifact) {
+  return checkedFile(bytes, artifact.files.find((f) => f.path === artifact.file));
 }
 
 /** [{label, score}] of the k best classes, best first; ties keep class order, as Python's stable argsort. */

@@ -15,29 +15,30 @@ async function fetchOk(url) {
   return response;
 }
 
-function read(text, where, prefer) {
-  const parsed = parseManifest(text, where, prefer);
+function read(text, where, options) {
+  const parsed = parseManifest(text, where, options);
   if (parsed.notice) console.warn(parsed.notice);
   return parsed;
 }
 
 /**
- * {manifest, artifact, limits, model: Uint8Array} from a bundle folder URL ending in '/'; formats in `prefer`
- * win over the manifest's preference when the bundle has them.
+ * {manifest, artifact, unverified, limits, model: Uint8Array} from a bundle folder URL ending in '/'.
+ * `options.allowUnverified` lets an artifact that failed or lacks verification load (`unverified` says why);
+ * formats in `options.prefer` win over the manifest's preference when the bundle has them.
  */
-export async function bundleFromUrl(base, prefer = []) {
+export async function bundleFromUrl(base, options = {}) {
   const manifestUrl = new URL('manifest.json', base);
-  const parsed = read(await (await fetchOk(manifestUrl)).text(), manifestUrl.pathname, prefer);
+  const parsed = read(await (await fetchOk(manifestUrl)).text(), manifestUrl.pathname, options);
   const bytes = new Uint8Array(await (await fetchOk(new URL(parsed.artifact.file, base))).arrayBuffer());
   return { ...parsed, model: await checkedModel(bytes, parsed.artifact) };
 }
 
 /** The same from picked files: manifest.json plus the .onnx file it names. */
-export async function bundleFromFiles(files, prefer = []) {
+export async function bundleFromFiles(files, options = {}) {
   const byName = new Map(Array.from(files, (f) => [f.name, f]));
   const manifestFile = byName.get('manifest.json');
   if (!manifestFile) throw new BundleError('pick the bundle\'s manifest.json together with its .onnx file');
-  const parsed = read(await manifestFile.text(), 'manifest.json', prefer);
+  const parsed = read(await manifestFile.text(), 'manifest.json', options);
   const modelName = parsed.artifact.file.split('/').pop();
   const modelFile = byName.get(modelName);
   if (!modelFile) throw new BundleError(`pick ${modelName} too: manifest.json names it as the ONNX model`);

@@ -18,11 +18,17 @@ function card(name, thumbnailUrl) {
   return { item, body };
 }
 
-/** A card with the prediction; `top` is [{label, score}], best first; `probs` every class's probability. */
-export function predictionCard(name, thumbnailUrl, top, ms, size, probs) {
+/** A card with the prediction; `top` is [{label, score}], best first; `probs` every class's probability;
+ * `unverified` (the reason) when the artifact runs without passing verification (?allow-unverified=1):
+ * shown on the card and in its data. */
+export function predictionCard(name, thumbnailUrl, top, ms, size, probs, unverified = null) {
   const { item, body } = card(name, thumbnailUrl);
   Object.assign(item.dataset, { testid: 'prediction', label: top[0].label, score: String(top[0].score), ms: String(ms),
     probs: JSON.stringify(Array.from(probs)) });
+  if (unverified) {
+    item.dataset.unverified = unverified;
+    body.append(element('p', { class: 'error', role: 'alert' }, `unverified model: ${unverified}`));
+  }
   const list = element('ol', { class: 'classes', 'aria-label': `top ${top.length} classes for ${name}` });
   for (const { label, score } of top) {
     const row = element('li', { class: 'class' });

@@ -1,13 +1,18 @@
 """``manifest.json``: the schema every bundle writer and reader shares (format in ``docs/bundle.md``).
 
-Schema 2 (written now) adds two choices that readers in every language used to hard-code:
-``runtime_preference`` (the format order ``runtime="auto"`` tries) and ``limits`` (the largest image and
-the file extensions every surface accepts). Readers accept schema 1 too: such a bundle loads, with a
-warning saying what it lacks and which built-in defaults stand in. Fields a reader does not know are
-ignored, so later additions do not break older readers of the same schema. Optional fields of schema 2:
-an artifact's ``max_input`` (``{height, width}``: the largest image it takes; every runtime refuses larger
-ones), top-level ``skipped_formats`` (what ``--formats all`` left out and why), and a verification
-record's ``note`` (why it could not run here, e.g. Core ML off Apple systems).
+Schema 2 added two choices that readers in every language used to hard-code: ``runtime_preference`` (the
+format order ``runtime="auto"`` tries) and ``limits`` (the largest image and the file extensions every
+surface accepts). Schema 3 (written now) adds the proof: the ``pixels`` output, the gate table and the
+rows of images each artifact was verified on (``verification``), the samples' per-class counts, the
+calibration (temperature) inside the artifacts, and ``left_out`` (default formats that failed their gates).
+Every file path must stay inside the bundle and every artifact's ``file`` must be among its hashed ``files``.
+Readers accept schemas 1 and 2 too: such a bundle loads, with a warning saying what it lacks, and its
+artifacts count as unverified (:func:`lightship.bundle.verification.unverified_reason`). Fields a reader
+does not know are ignored, so later additions do not break older readers of the same schema. Optional
+fields: an artifact's ``max_input`` (``{height, width}``: the largest image it takes; every runtime refuses
+larger ones), top-level ``skipped_formats`` (what ``--formats all`` left out and why: missing optional
+dependencies), and a verification record's ``note`` (why it could not run here, e.g. Core ML off Apple
+systems).
 
 This module imports neither torch nor any runtime: ``lightship.load`` on a deployment machine reads
 manifests without them.
@@ -22,31 +27,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lightship import __version__
-from lightship.bundle.integrity import MANIFEST_NAME
+from lightship.bundle.integrity import MANIFEST_NAME, confined_path
 from lightship.errors import BundleError
 from lightship.files import write_json
 from lightship.images import IMAGE_EXTENSIONS, MAX_PIXELS
 
 if TYPE_CHECKING:
-    from lightship.bundle.samples import ImageSet
     from lightship.models import ModelMeta
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 #: The order ``runtime="auto"`` tried formats in before manifests recorded it (schema 1).
 SCHEMA1_PREFERENCE = ("onnx", "openvino", "torchscript", "onnx-int8")
+#: Rounding after either resize: the uint8 levels the training data pipeline stores.
+_LEVELS = (
+    "then rounded to uint8 levels ((x + 1/256).round(), clamped to 0..255) exactly as the training data "
+    "pipeline stores it (lightship.models.classifier.resize_levels)"
+)
 #: What ``input.resize`` says for each resize mode (``input.resize_mode``); both happen inside the model.
 RESIZE_POLICIES = {
     "squash": (
         "inside the model: float NCHW resized to image_size x image_size, bilinear, antialias=True, "
-        "align_corners=False, aspect ratio not kept (lightship.models.classifier.resize_to)"
+        f"align_corners=False, aspect ratio not kept, {_LEVELS}"
     ),
     "crop": (
         "inside the model: the centred square of side min(height, width) (offsets floor((H-side)/2), "
         "floor((W-side)/2)), then resized to image_size x image_size, bilinear, antialias=True, "
-        "align_corners=False: aspect ratio kept (lightship.models.classifier.resize_to, mode 'crop')"
+        f"align_corners=False: aspect ratio kept, {_LEVELS}"
     ),
 }
 DECODE_POLICY = (
@@ -67,19 +76,21 @@ def image_limits() -> dict[str, Any]:
 def new_manifest(
     meta: ModelMeta,
     reference: dict[str, Any],
-    samples: ImageSet,
-    samples_file: dict[str, Any],
+    samples: dict[str, Any],
     artifacts: list[dict[str, Any]],
     runtime_preference: list[str],
+    calibration: dict[str, Any],
     skipped_formats: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A schema-2 manifest for the model ``meta`` describes, before verification is recorded.
+    """A schema-3 manifest for the model ``meta`` describes, before verification is recorded.
 
-    ``reference`` and ``samples_file`` are the file records of ``reference.pt`` and ``samples.npz``
-    (which holds ``samples``); ``artifacts`` has one entry per artifact (format, runtime, precision, file,
+    ``reference`` is the file record of ``reference.pt``; ``samples`` describes the images the bundle was
+    calibrated and verified on and holds the file records of what it keeps (``files``, empty with
+    ``--samples none``); ``artifacts`` has one entry per artifact (format, runtime, precision, gate, file,
     files, versions, and ``max_input`` where the artifact has a largest input); ``runtime_preference``
-    names the formats in the order ``runtime="auto"`` tries them; ``skipped_formats`` the formats an
-    ``--formats all`` export left out, with why (missing optional dependencies).
+    names the formats in the order ``runtime="auto"`` tries them; ``calibration`` is the temperature
+    inside every artifact and how it was fitted; ``skipped_formats`` the formats an ``--formats all``
+    export left out, with why (missing optional dependencies).
     """
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -105,9 +116,26 @@ def new_manifest(
             "decode": DECODE_POLICY,
         },
         "outputs": [
-            {"name": name, "dtype": "float32", "shape": ["batch", meta.num_classes], "meaning": meaning}
-            for name, meaning in (("probs", "softmax of logits"), ("logits", "raw scores"))
+            {
+                "name": "probs",
+                "dtype": "float32",
+                "shape": ["batch", meta.num_classes],
+                "meaning": f"softmax of logits / temperature (temperature {meta.temperature:g}, see calibration)",
+            },
+            {
+                "name": "logits",
+                "dtype": "float32",
+                "shape": ["batch", meta.num_classes],
+                "meaning": "raw scores",
+            },
+            {
+                "name": "pixels",
+                "dtype": "float32",
+                "shape": ["batch", 3, meta.image_size, meta.image_size],
+                "meaning": "the network's input before normalisation, in uint8 levels (verification, debugging)",
+            },
         ],
+        "calibration": calibration,
         "normalization": {
             "mean": list(meta.mean),
             "std": list(meta.std),
@@ -117,12 +145,7 @@ def new_manifest(
             "files": [reference],
             "note": "state_dict + ModelMeta of the eager model, torch.load(weights_only=True)",
         },
-        "samples": {
-            "files": [samples_file],
-            "source": samples.source,
-            "count": len(samples.images),
-            "labelled": samples.labels is not None,
-        },
+        "samples": samples,
         "artifacts": artifacts,
         "runtime_preference": list(runtime_preference),
         "limits": image_limits(),
@@ -178,6 +201,15 @@ def _not_a_bundle(root: Path) -> str:
     )
 
 
+def _file_listed(artifact: dict[str, Any]) -> bool:
+    """The artifact's main file is among its hashed files, or it is a package folder (Core ML's
+    ``.mlpackage``) every one of whose files is listed under it."""
+    paths = [str(record.get("path")) for record in artifact["files"]]
+    return artifact["file"] in paths or (
+        bool(paths) and all(p.startswith(artifact["file"] + "/") for p in paths)
+    )
+
+
 def _validate(manifest: dict[str, Any], path: Path) -> None:
     """BundleError naming the first field a reader relies on that is missing or of the wrong type."""
     problems = []
@@ -190,10 +222,25 @@ def _validate(manifest: dict[str, Any], path: Path) -> None:
     artifacts = manifest.get("artifacts")
     if not _is_list_of(artifacts, dict) or not all(_is_artifact(a) for a in artifacts):
         problems.append("artifacts must be a list of {format, runtime, precision, file, files}")
+        artifacts = []
+    records = [(f"artifact {a['format']!r}", r) for a in artifacts for r in a["files"]]
     for section in ("reference", "samples"):
         entry = manifest.get(section)
         if not isinstance(entry, dict) or not _is_list_of(entry.get("files"), dict):
             problems.append(f"{section}.files must be a list of file records")
+        else:
+            records += [(section, r) for r in entry["files"]]
+    for owner, record in records:
+        why = confined_path(record.get("path"))
+        if why is not None:
+            problems.append(
+                f"{owner}: file path {record.get('path')!r} {why}: paths must stay inside the bundle"
+            )
+    for artifact in artifacts:
+        if not _file_listed(artifact):
+            problems.append(
+                f"artifact {artifact['format']!r}: its file {artifact['file']!r} is not among its hashed files"
+            )
     if manifest["schema_version"] >= 2:
         if not _is_list_of(manifest.get("runtime_preference"), str):
             problems.append("runtime_preference must be a list of format names")

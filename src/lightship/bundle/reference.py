@@ -21,7 +21,7 @@ def save_reference(classifier: Classifier, meta: ModelMeta, path: Path) -> None:
     """The classifier's weights (on the CPU) and its ModelMeta, written atomically to ``path``."""
     state = {k: v.detach().cpu() for k, v in classifier.state_dict().items()}
     with replacing(path) as handle:
-        torch.save({"meta": meta.to_dict(), "state_dict": state}, handle)
+        torch.save({"meta": meta.portable(), "state_dict": state}, handle)
 
 
 def load_reference(path: Path) -> Classifier:

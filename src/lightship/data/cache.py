@@ -25,7 +25,8 @@ from lightship.files import save_array, write_json
 log = logging.getLogger(__name__)
 
 #: Bump when the decoding policy, the resize policy or the rounding changes: old caches are then unused.
-POLICY_VERSION = 1
+#: 2: resized pixels round exact halves upward (lightship.models.classifier.LEVEL_NUDGE), as every artifact.
+POLICY_VERSION = 2
 
 
 def default_cache_dir() -> Path:

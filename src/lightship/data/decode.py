@@ -1,7 +1,8 @@
 """Pixels at the model's size: decode with the one decoding policy, resize with the one resize policy.
 
-Both policies live elsewhere (:mod:`lightship.images`, :func:`lightship.models.classifier.resize_to`);
-this module only applies them, batched where possible and in parallel processes for files.
+Both policies live elsewhere (:mod:`lightship.images`, :func:`lightship.models.classifier.resize_levels`:
+the same resize and rounding every artifact runs in its graph); this module only applies them, batched where
+possible and in parallel processes for files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lightship.data.types import BadFile
 from lightship.images import ImageDecodeError, decode_image
-from lightship.models.classifier import resize_to
+from lightship.models.classifier import resize_levels
 
 #: Files per task sent to a worker process: large enough to amortise pickling, small for a smooth bar.
 CHUNK = 256
@@ -43,7 +44,7 @@ def resize_images(images: np.ndarray, size: int, resize: str = "squash", chunk: 
     out = np.empty((len(images), size, size, 3), dtype=np.uint8)
     for start in range(0, len(images), chunk):
         x = torch.from_numpy(images[start : start + chunk]).permute(0, 3, 1, 2).float()
-        y = resize_to(x, size, resize).round_().clamp_(0, 255).to(torch.uint8)
+        y = resize_levels(x, size, resize).to(torch.uint8)
         out[start : start + chunk] = y.permute(0, 2, 3, 1).numpy()
     return out
 

@@ -74,7 +74,7 @@ class ImageDataModule(L.LightningDataModule):
         if mode == "memory":
             decoded_trees: dict[int, Decoded] = {}
             for name, split in source.splits.items():
-                images, labels, split_bad = materialize(split, config, decoded_trees)
+                images, labels, split_bad, _ = materialize(split, config, decoded_trees)
                 self._memory[name] = (torch.from_numpy(images), torch.from_numpy(labels))
                 bad.extend(split_bad)
         else:

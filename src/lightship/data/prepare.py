@@ -7,6 +7,7 @@ decoding and resize policy (file sources through the disk cache), report or refu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,20 +20,36 @@ from lightship.data.detect import resolve_source
 from lightship.data.sources import SOURCES
 from lightship.data.types import SPLITS, ArraySplit, BadFile, ShardSplit, SourceData, Split
 from lightship.errors import DataError
+from lightship.images import decode_image
 from lightship.models.classifier import RESIZE_MODES
 
 #: Bad files named in the console warning; the full list is in ``bad_files`` (and in strict's error).
 SHOWN_BAD_FILES = 20
 
 
+#: Where each row of a split came from: its file (file sources), its pixels at their native size (array
+#: sources), or unknown (shards are decoded straight to the model's size).
+Origins = list[Path] | np.ndarray | None
+
+
 @dataclass
 class LabeledImages:
-    """One split in memory: ``images`` uint8 N x S x S x 3 (NHWC RGB), ``labels`` int64 N."""
+    """One split in memory: ``images`` uint8 N x S x S x 3 (NHWC RGB), ``labels`` int64 N, and where each
+    row came from (``origins``), so verification can also feed the images at their own size."""
 
     images: torch.Tensor
     labels: torch.Tensor
     class_names: list[str]
     bad_files: list[BadFile]
+    origins: Origins = None
+
+    def original(self, row: int) -> np.ndarray | None:
+        """Row ``row`` as it was before resizing (uint8 H x W x 3), or None when that is not known."""
+        if self.origins is None:
+            return None
+        if isinstance(self.origins, np.ndarray):
+            return self.origins[row]
+        return decode_image(self.origins[row])
 
 
 def open_source(config: DataConfig) -> SourceData:
@@ -82,18 +99,18 @@ def validate(config: DataConfig, auto_size: bool = False) -> None:
 
 def materialize(
     split: Split, config: DataConfig, decoded_trees: dict[int, Decoded] | None = None
-) -> tuple[np.ndarray, np.ndarray, list[BadFile]]:
-    """(uint8 N x S x S x 3, int64 labels, bad files) of a split; file splits go through the cache.
+) -> tuple[np.ndarray, np.ndarray, list[BadFile], Origins]:
+    """(uint8 N x S x S x 3, int64 labels, bad files, origins) of a split; file splits go through the cache.
 
     ``decoded_trees`` (keyed by ``id`` of the folder's FileSplit) lets the splits carved from one folder
     share a single cache read.
     """
     if isinstance(split, ArraySplit):
-        return resize_images(split.images, config.image_size, config.resize), split.labels, []
+        return resize_images(split.images, config.image_size, config.resize), split.labels, [], split.images
     if isinstance(split, ShardSplit):
         from lightship.data.shard_reader import read_shard_images  # webdataset only for this source
 
-        return (*read_shard_images(split, config.image_size, resize=config.resize), [])
+        return (*read_shard_images(split, config.image_size, resize=config.resize), [], None)
     tree = split.tree if split.tree is not None else split
     memo = decoded_trees if decoded_trees is not None else {}
     if id(tree) not in memo:
@@ -101,12 +118,15 @@ def materialize(
             tree, config.image_size, config.cache_dir, max(1, config.num_workers), config.resize
         )
     decoded = memo[id(tree)]
+    paths = tree.paths
     if split.positions is None:
-        return decoded.images, tree.labels[decoded.index], decoded.bad_files
+        origins = [paths[i] for i in decoded.index.tolist()]
+        return decoded.images, tree.labels[decoded.index], decoded.bad_files, origins
     keep = np.isin(decoded.index, split.positions)
     bad_keep = np.isin(decoded.bad_index, split.positions)
     bad = [bad_file for bad_file, kept in zip(decoded.bad_files, bad_keep, strict=True) if kept]
-    return decoded.images[keep], tree.labels[decoded.index[keep]], bad
+    rows = decoded.index[keep]
+    return decoded.images[keep], tree.labels[rows], bad, [paths[i] for i in rows.tolist()]
 
 
 def check_bad_files(bad_files: list[BadFile], strict: bool) -> None:
@@ -134,9 +154,9 @@ def load_split(config: DataConfig, split: str) -> LabeledImages:
     config = resolve_source(config)
     validate(config)
     source = open_source(config)
-    images, labels, bad = materialize(source.splits[split], config)
+    images, labels, bad, origins = materialize(source.splits[split], config)
     check_bad_files(bad, config.strict)
-    return LabeledImages(torch.from_numpy(images), torch.from_numpy(labels), source.class_names, bad)
+    return LabeledImages(torch.from_numpy(images), torch.from_numpy(labels), source.class_names, bad, origins)
 
 
 def mean_std(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:

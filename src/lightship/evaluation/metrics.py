@@ -18,8 +18,7 @@ from torchmetrics.functional.classification import (
     multiclass_recall,
 )
 
-#: Bins of the expected calibration error and of the reliability diagram (the usual choice since Guo et al.).
-CALIBRATION_BINS = 15
+from lightship.training.calibration import CALIBRATION_BINS  # one bin count: the fit and every report
 
 
 @dataclass

@@ -48,7 +48,8 @@ def _pct(value: float) -> str:
 
 
 def _calibration_sentence(report: dict[str, Any]) -> str:
-    """Say in words which way the model is miscalibrated, the thing a reader of the ECE wants to know."""
+    """Say in words which way the model is miscalibrated, the thing a reader of the ECE wants to know,
+    and what the temperature inside its scores changed."""
     gap = report["mean_confidence"] - report["top1"]
     ece = report["ece"]
     if ece < 0.02:
@@ -58,11 +59,28 @@ def _calibration_sentence(report: dict[str, Any]) -> str:
     else:
         verdict = "under-confident (its accuracy is higher than its confidence)"
     bins = len(report["calibration_bins"])
+    cal = report["calibration"]
+    if cal.get("fitted"):
+        how = (
+            f"The scores are divided by a temperature of {cal['temperature']:.3g} fitted on the validation "
+            f"split ({cal.get('images', '?')} images); without it the calibration error here would be "
+            f"{cal['ece_before']:.3f}."
+        )
+    else:
+        how = f"No temperature is applied ({cal.get('reason', 'not fitted')})."
     return (
         f"Expected calibration error is {ece:.3f} over {bins} bins: mean confidence "
         f"{_pct(report['mean_confidence'])} against top-1 accuracy {_pct(report['top1'])}, "
-        f"so the model is {verdict}."
+        f"so the scores are {verdict}. {how}"
     )
+
+
+def _subject(report: dict[str, Any]) -> str:
+    if "bundle" in report:
+        artifact = report["artifact"]
+        line = f"Bundle `{report['bundle']}`, artifact {artifact['format']} on {artifact['runtime']}"
+        return line + (f" (UNVERIFIED: {artifact['unverified']})" if artifact.get("unverified") else "")
+    return f"Checkpoint `{report['checkpoint']}`"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -74,7 +92,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Evaluation report: {report['split']} split",
         "",
-        f"Checkpoint `{report['checkpoint']}`, {report['num_images']} images, "
+        f"{_subject(report)}, {report['num_images']} images, "
         f"{len(report['class_names'])} classes, test-time augmentation level {report['tta']}.",
         "",
         "| metric | value |",
@@ -82,6 +100,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| top-1 accuracy | {_pct(report['top1'])} |",
         f"| top-5 accuracy | {top5} |",
         f"| expected calibration error | {report['ece']:.4f} |",
+        f"| ... without the temperature | {report['calibration']['ece_before']:.4f} |",
         "",
         "## Classes",
         "",

@@ -3,7 +3,8 @@
 LiteRT, ExecuTorch and Core ML have no dynamic-shape antialiased resize and no ``adaptive_max_pool2d``
 kernel, so their exporters start from :func:`edge_wrapper`: a copy of the wrapper whose resize is the
 matrix-product form (:mod:`lightship.models.resize`) and whose global max-pools are a ``max`` over the
-flattened spatial axes (identical values). Training and the other formats keep the native ops.
+flattened spatial axes (identical values), and whose network input stays in the default memory layout
+(``Preprocess.channels_last``). Training and the other formats keep the native ops.
 LiteRT's converter also needs static shapes: :class:`CanvasWrapper` takes a fixed-size canvas plus the
 image's height and width, and resizes only that region (``Preprocess.resize(valid=...)``).
 """
@@ -37,12 +38,14 @@ def edge_wrapper(wrapper: InferenceWrapper) -> InferenceWrapper:
     """A copy of ``wrapper`` with the matrix-product resize and converter-friendly global pooling."""
     edge = copy.deepcopy(wrapper)
     edge.classifier.preprocess.resize_method = "matmul"
+    edge.classifier.preprocess.channels_last = False
     _replace_global_pools(edge)
     return edge.eval()
 
 
 class CanvasWrapper(nn.Module):
-    """``(images uint8 N x Hc x Wc x 3, size int32 [height, width]) -> {"probs", "logits"}`` (static graph).
+    """``(images uint8 N x Hc x Wc x 3, size int32 [height, width]) -> {"probs", "logits", "pixels"}``
+    (static graph).
 
     The image sits in the top-left ``height x width`` of the canvas (the rest is ignored padding);
     the result equals the dynamic wrapper's on the unpadded image. Outputs are a dict because converters
@@ -56,5 +59,5 @@ class CanvasWrapper(nn.Module):
 
     def forward(self, images: torch.Tensor, size: torch.Tensor) -> dict[str, torch.Tensor]:
         hw = size.to(torch.float32)
-        probs, logits = self.wrapper.classify(images, (hw[0:1].view(1, 1, 1, 1), hw[1:2].view(1, 1, 1, 1)))
-        return {"probs": probs, "logits": logits}
+        outputs = self.wrapper.classify(images, (hw[0:1].view(1, 1, 1, 1), hw[1:2].view(1, 1, 1, 1)))
+        return dict(zip(InferenceWrapper.OUTPUTS, outputs, strict=True))

@@ -2,7 +2,14 @@
 :class:`ModelMeta` (how to rebuild it) and the :class:`InferenceWrapper` every artifact is exported from."""
 
 from lightship.models import airbench, resnet_cifar  # noqa: F401  (registers the models)
-from lightship.models.classifier import RESIZE_MODES, Classifier, Preprocess, ResizeMode, resize_to
+from lightship.models.classifier import (
+    RESIZE_MODES,
+    Classifier,
+    Preprocess,
+    ResizeMode,
+    resize_levels,
+    resize_to,
+)
 from lightship.models.meta import ModelMeta
 from lightship.models.registry import (
     UnknownModelError,
@@ -27,5 +34,6 @@ __all__ = [
     "describe_model",
     "list_models",
     "register_model",
+    "resize_levels",
     "resize_to",
 ]

@@ -25,6 +25,14 @@ class ModelMeta:
     mean: list[float]
     std: list[float]
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 1.0
+    """Temperature scaling of ``probs`` (1.0 = raw softmax). Fitted on a run's validation split
+    (:mod:`lightship.training.calibration`); checkpoints keep 1.0, a run's ``calibration.json`` holds the
+    fitted value and :func:`lightship.training.load_trained` applies it."""
+    run: str | None = None
+    """The run folder the model was loaded from, if any: ``export_bundle(classifier, meta)`` then calibrates
+    and verifies on that run's data, as ``lightship export RUN`` does. A local path: never stored in
+    checkpoints or bundles (:meth:`portable`)."""
     resize: str = "squash"
     """How a picture becomes a square (lightship.models.classifier.RESIZE_MODES); "squash" for checkpoints
     written before the choice existed."""
@@ -34,7 +42,11 @@ class ModelMeta:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def portable(self) -> dict[str, Any]:
+        """:meth:`to_dict` without where this machine keeps the run (what checkpoints and bundles store)."""
+        return {**self.to_dict(), "run": None}
+
     def build(self) -> Classifier:
         """A fresh, untrained classifier of this architecture."""
         net = create_model(self.model, self.num_classes, **self.model_kwargs)
-        return Classifier(net, self.image_size, self.mean, self.std, self.resize)
+        return Classifier(net, self.image_size, self.mean, self.std, self.resize, self.temperature)

@@ -19,11 +19,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from lightship.bundle.integrity import check_files
+from lightship.bundle.integrity import check_files, manifest_records
 from lightship.bundle.manifest import read_manifest
 from lightship.console import console, escape, track
 from lightship.data.config import DataConfig
-from lightship.errors import check_at_least
+from lightship.errors import BundleError, check_at_least
 from lightship.files import save_figure, write_json
 from lightship.quiet import install_if_asked
 from lightship.runtime.backends import resolve_threads, unavailable_reason
@@ -56,7 +56,8 @@ def _runner(bundle: Path, name: str, threads: int) -> Any:
         return lambda batch: backend.run(batch)[0]
     from lightship.runtime.predictor import load
 
-    return load(bundle, format=name, threads=threads).run
+    # Speed is measured for every artifact, verified or not; the verification status is reported apart.
+    return load(bundle, format=name, threads=threads, allow_unverified=True).run
 
 
 def _peak_rss_mb() -> float:
@@ -149,13 +150,24 @@ def benchmark_bundle(
     include_eager: bool = True,
 ) -> tuple[list[RuntimeResult], str]:
     """Measure the eager reference and every artifact of ``bundle``; returns results and the data source."""
-    from lightship.bundle.samples import SAMPLES_NAME, data_images, load_samples
+    from lightship.bundle.samples import load_samples, verification_samples
+    from lightship.bundle.verification import unverified_reason
 
     root = Path(bundle)
     manifest = read_manifest(root)
-    check_files(root, [f for a in manifest["artifacts"] for f in a["files"]])
+    check_files(root, manifest_records(manifest))
     threads = resolve_threads(threads)
-    images = data_images(data, "test", n) if data is not None else load_samples(root / SAMPLES_NAME).head(n)
+    if data is not None:
+        images = verification_samples(data, n, manifest["input"]["image_size"]).model_size
+    elif manifest["samples"]["files"]:
+        images = load_samples(root / manifest["samples"]["files"][0]["path"]).model_size
+    else:
+        raise BundleError(f"{root} keeps no sample images (--samples none): pass --data to benchmark on")
+    images = images.take(np.arange(min(n, len(images.images))))
+    for artifact in manifest["artifacts"]:
+        reason = unverified_reason(manifest, artifact, str(root))
+        if reason is not None:
+            Console(stderr=True).print(f"[yellow]note:[/] measured for speed only: {reason}")
     rows: list[tuple[str, str, float]] = []
     if include_eager:
         rows.append((EAGER, "pytorch", manifest["reference"]["files"][0]["bytes"] / 1e6))

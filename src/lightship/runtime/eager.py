@@ -22,5 +22,5 @@ class EagerBackend:
 
     def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            probs, logits = self.wrapper(torch.from_numpy(np.ascontiguousarray(images)))
+            probs, logits, _ = self.wrapper(torch.from_numpy(np.ascontiguousarray(images)))
         return probs.numpy(), logits.numpy()

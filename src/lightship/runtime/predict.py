@@ -96,6 +96,7 @@ def predict_command(
     json: bool = False,
     runtime: RuntimeChoice = "auto",
     threads: int | None = None,
+    allow_unverified: bool = False,
 ) -> int:
     """Classify image files and folders (walked recursively) with a bundle, or with a run's trained model.
 
@@ -109,18 +110,26 @@ def predict_command(
             (onnxruntime, openvino, torchscript) or one of the bundle's format names (onnx = its ONNX
             artifact in onnxruntime, onnx-int8, ...).
         threads: CPU threads (default: all usable cores).
+        allow_unverified: Use an artifact that failed or lacks verification (refused otherwise); every
+            result then carries the reason ("unverified" in --json).
 
     Returns:
         0 when at least one image was classified, 1 when none could be.
     """
     check_at_least(1, top_k=top_k, threads=threads)
-    predictor = load(model, runtime=runtime, threads=threads)
+    predictor = load(model, runtime=runtime, threads=threads, allow_unverified=allow_unverified)
     limits = PixelLimits().capped(predictor.artifact.get("max_input"))
     out, errors = console(), console(stderr=True)
     if isinstance(predictor, EagerPredictor):
         errors.print(f"note: {escape(faster_with_a_bundle(model))}", highlight=False)
+    if predictor.unverified is not None:
+        errors.print(
+            f"[bold yellow]warning:[/] {escape(predictor.unverified)}; used because of --allow-unverified",
+            highlight=False,
+        )
     title = f"{model} ({predictor.format} on {predictor.runtime}, {predictor.threads} threads)"
-    table = Table(title=escape(title))
+    unverified = " [red]UNVERIFIED[/]" if predictor.unverified is not None else ""
+    table = Table(title=escape(title) + unverified)
     for column in ("image", "label", "score", f"top {top_k}"):
         table.add_column(column, overflow="fold")
     done = 0

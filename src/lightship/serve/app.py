@@ -29,6 +29,7 @@ def create_app(
     runtime: str = "onnxruntime",
     threads: int | None = None,
     device: str = "cpu",
+    allow_unverified: bool = False,
 ) -> FastAPI:
     """The app serving ``bundle`` (a folder, checked against its manifest hashes now, or a loaded Predictor).
 
@@ -38,7 +39,9 @@ def create_app(
     predictor = (
         bundle
         if isinstance(bundle, Predictor)
-        else Predictor(bundle, runtime=runtime, threads=threads, device=device)
+        else Predictor(
+            bundle, runtime=runtime, threads=threads, device=device, allow_unverified=allow_unverified
+        )
     )
     state = ServerState(predictor, settings)
 

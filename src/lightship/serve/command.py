@@ -46,20 +46,27 @@ def return_large_frees_to_the_system() -> None:
         pass
 
 
-def serving_predictor(bundle: Path, runtime: str, threads: int, device: str = "cpu") -> tuple[Predictor, int]:
+def serving_predictor(
+    bundle: Path, runtime: str, threads: int, device: str = "cpu", allow_unverified: bool = False
+) -> tuple[Predictor, int]:
     """The bundle loaded for serving with ``threads`` CPU threads, and how many model calls may run at once.
 
     ONNX Runtime sessions take concurrent calls: the model is loaded single-threaded and ``threads``
     batches run at once (see :mod:`.batcher` for the measurement). Other runtimes get ``threads``
-    intra-op threads and one call at a time.
+    intra-op threads and one call at a time. A failed or unverified artifact is refused unless
+    ``allow_unverified``.
     """
     if runtime in ("onnxruntime", "auto"):
-        predictor = Predictor(bundle, runtime=runtime, threads=1, device=device)
+        predictor = Predictor(
+            bundle, runtime=runtime, threads=1, device=device, allow_unverified=allow_unverified
+        )
         if predictor.runtime == "onnxruntime":
             return predictor, threads
         if threads == 1:
             return predictor, 1
-    return Predictor(bundle, runtime=runtime, threads=threads, device=device), 1
+    return Predictor(
+        bundle, runtime=runtime, threads=threads, device=device, allow_unverified=allow_unverified
+    ), 1
 
 
 def app_from_env() -> FastAPI:
@@ -71,7 +78,11 @@ def app_from_env() -> FastAPI:
     settings["cors"] = tuple(settings["cors"])
     settings["token"] = os.environ.get(TOKEN_ENV)  # never written into the config variable
     predictor, parallel = serving_predictor(
-        Path(config["bundle"]), config["runtime"], config["threads"], config["device"]
+        Path(config["bundle"]),
+        config["runtime"],
+        config["threads"],
+        config["device"],
+        config["allow_unverified"],
     )
     return create_app(predictor, replace(ServeSettings(**settings), parallel_calls=parallel))
 
@@ -98,6 +109,7 @@ def serve_command(
     decoded_budget_mp: float = 64.0,
     public_metrics: bool = False,
     device: DeviceChoice = "cpu",
+    allow_unverified: bool = False,
 ) -> int:
     """Serve a bundle over HTTP: predict routes, model info, health/readiness probes and Prometheus metrics.
 
@@ -135,6 +147,8 @@ def serve_command(
         public_metrics: Serve /metrics without the token (for a Prometheus scraper).
         device: ``cpu``, or ``cuda`` to run an ONNX artifact on ONNX Runtime's CUDA provider (needs
             onnxruntime-gpu and an NVIDIA GPU; refused with the reason otherwise).
+        allow_unverified: Serve an artifact that failed or lacks verification (refused otherwise); every
+            answer then says so in `model.unverified`.
 
     Returns:
         0 after a clean shutdown.
@@ -162,8 +176,10 @@ def serve_command(
     if host not in LOOPBACK and token is None:
         log.warning("serving on %s without --token: anyone who can reach this port can use the model", host)
     # Load (and hash-check) the bundle before binding: a tampered bundle fails here with a clear message.
-    predictor, parallel = serving_predictor(bundle, runtime, threads, device)
+    predictor, parallel = serving_predictor(bundle, runtime, threads, device, allow_unverified)
     settings = replace(settings, parallel_calls=parallel)
+    if predictor.unverified is not None:
+        log.warning("serving an unverified artifact (--allow-unverified): %s", predictor.unverified)
     # The drain waits for in-flight requests, each bounded by timeout_s: never hang longer than that.
     grace = int(timeout_s) + 5
     if workers == 1:
@@ -182,7 +198,14 @@ def serve_command(
     del predictor  # each worker loads its own copy
     public = {**asdict(settings), "token": None, "site": str(site) if site else None}
     os.environ[CONFIG_ENV] = json.dumps(
-        {"bundle": str(bundle), "runtime": runtime, "threads": threads, "device": device, "settings": public}
+        {
+            "bundle": str(bundle),
+            "runtime": runtime,
+            "threads": threads,
+            "device": device,
+            "allow_unverified": allow_unverified,
+            "settings": public,
+        }
     )
     if token is not None:
         os.environ[TOKEN_ENV] = token

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 class ModelRef(BaseModel):
     name: str
     version: str
+    unverified: str | None = None
+    """Present when the server runs an artifact that failed or lacks verification (--allow-unverified)."""
 
 
 class LabelScore(BaseModel):

@@ -91,10 +91,14 @@ class ServerState:
     @property
     def model_ref(self) -> dict[str, str]:
         """Name and version: the manifest's model version when it has one, else the served file's sha256
-        prefix, which changes exactly when the weights (or the export) change."""
+        prefix, which changes exactly when the weights (or the export) change. ``unverified`` is there, in
+        every prediction, when the artifact is served despite failing or lacking verification."""
         model = self.predictor.manifest["model"]
         version = model.get("version") or f"sha256:{self.predictor.artifact['files'][0]['sha256'][:12]}"
-        return {"name": model["name"], "version": version}
+        ref = {"name": model["name"], "version": version}
+        if self.predictor.unverified is not None:
+            ref["unverified"] = self.predictor.unverified
+        return ref
 
     def public_manifest(self) -> dict[str, Any]:
         public = public_manifest(self.predictor.manifest)

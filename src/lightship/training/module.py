@@ -71,7 +71,11 @@ class ClassifierModule(L.LightningModule):
         freeze_backbone: int = 0,
     ) -> ClassifierModule:
         return cls(
-            lightship=meta.to_dict(), optim=asdict(optim), tta=tta, head=head, freeze_backbone=freeze_backbone
+            lightship=meta.portable(),
+            optim=asdict(optim),
+            tta=tta,
+            head=head,
+            freeze_backbone=freeze_backbone,
         )
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:

@@ -25,7 +25,7 @@ from lightship.models.pretrained import head_keys, load_into
 from lightship.models.weights import load_weights, read_weights
 from lightship.training import extras
 from lightship.training.callbacks import ImagesPerSecond, Lookahead
-from lightship.training.checkpoint import checkpoint_meta
+from lightship.training.checkpoint import checkpoint_meta, load_trained
 from lightship.training.checkpoint_io import AtomicCheckpointIO
 from lightship.training.config import TrainConfig, validate_optim
 from lightship.training.loggers import AppendingCSVLogger
@@ -263,6 +263,16 @@ def train(config: TrainConfig, resume: Path | None = None, callbacks: Sequence[L
     )
     if trainer.is_global_zero:
         run.plot_curves()
+        if has_val and not trainer.interrupted and (run.best.is_file() or run.last.is_file()):
+            # The run's temperature, fitted now on its validation split (RUN/calibration.json): evaluate and
+            # export read this one value (lightship.training.calibration). A run that kept no checkpoint
+            # (fast_dev_run, --trainer.enable_checkpointing false) has no model to calibrate.
+            calibration = load_trained(run.root).calibration
+            summary |= {
+                "temperature": calibration.temperature,
+                "val_ece_raw": calibration.ece_before,
+                "val_ece_calibrated": calibration.ece_after,
+            }
         run.write_summary(summary)
     return RunResult(run_dir=run.root, summary=summary)
 

@@ -7,6 +7,8 @@ and writer of what a run says about itself.
     RUN/metrics.csv, tensorboard/ per-step and per-epoch metrics
     RUN/curves.png                loss, accuracy and learning rate per epoch
     RUN/summary.json              final figures: test_acc, val_acc, images/s, class names, ...
+    RUN/calibration.json          the temperature of the best checkpoint, fitted on the val split
+                                  (lightship.training.calibration), with ECE before and after
 
 ``train --resume``, ``evaluate`` and ``export`` all read a run's config through :meth:`RunFolder.read_config`,
 so the run's source, split seed and image size are used without the user repeating them.
@@ -39,6 +41,7 @@ METRICS_FILE = "metrics.csv"
 TENSORBOARD_DIR = "tensorboard"
 CURVES_FILE = "curves.png"
 SUMMARY_FILE = "summary.json"
+CALIBRATION_FILE = "calibration.json"
 #: Where ``lightship export RUN`` puts the run's bundle unless told otherwise.
 BUNDLE_DIR = "bundle"
 
@@ -150,6 +153,10 @@ class RunFolder:
     @property
     def summary(self) -> Path:
         return self.root / SUMMARY_FILE
+
+    @property
+    def calibration(self) -> Path:
+        return self.root / CALIBRATION_FILE
 
     @property
     def bundle(self) -> Path:

@@ -11,7 +11,12 @@ from lightship.web.site import build_site
 
 
 def web_command(
-    bundle: Path, out: Path, serve: bool = False, port: int = 8080, host: str = "127.0.0.1"
+    bundle: Path,
+    out: Path,
+    serve: bool = False,
+    port: int = 8080,
+    host: str = "127.0.0.1",
+    allow_unverified: bool = False,
 ) -> int:
     """Write a static web app that classifies images in the browser with the bundle's ONNX model.
 
@@ -25,14 +30,21 @@ def web_command(
             WebAssembly threads.
         port: Port to serve on (0 picks a free one).
         host: Address to serve on; keep the loopback default unless you mean to expose the site.
+        allow_unverified: Build the site even when its ONNX artifact failed or lacks verification; the page
+            still refuses it unless opened with ?allow-unverified=1, and then marks every result.
 
     Returns:
         The process exit code: 0.
     """
     check_port(port, allow_zero=True)
     out_console = console()
-    site = build_site(bundle, out)
+    site = build_site(bundle, out, allow_unverified)
     out_console.print(f"wrote the web app for {escape(bundle)} to [bold]{escape(site)}[/]", highlight=False)
+    if allow_unverified:
+        out_console.print(
+            "[yellow]--allow-unverified:[/] if the page's artifact is unverified it refuses it unless opened "
+            "with [bold]?allow-unverified=1[/], and then marks every result"
+        )
     if not serve:
         return 0
     server = make_server(site, host, port)

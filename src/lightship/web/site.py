@@ -12,8 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
-from lightship.bundle.integrity import MANIFEST_NAME, check_files
+from lightship.bundle.integrity import MANIFEST_NAME, check_files, manifest_records
 from lightship.bundle.manifest import preferred_artifacts, read_manifest
+from lightship.bundle.verification import unverified_reason
 from lightship.errors import BundleError, LightshipError
 from lightship.files import publish_dir, staging_dir, write_json, write_text
 from lightship.runtime.public import scrub_local_paths
@@ -54,15 +55,32 @@ def web_dist() -> Path:
     )
 
 
-def _web_artifacts(bundle: Path) -> list[dict]:
-    """The artifact the page runs on WebAssembly, and those for WebGPU that the bundle has."""
+def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
+    """The artifact the page runs on WebAssembly (the bundle's preference among ONNX ones, as bundle-core.js
+    picks it), and those for WebGPU (``WEBGPU_FORMATS``) that the bundle has, after checking every file of the
+    manifest: a bundle whose artifact or proof was altered is refused, and so is an unverified artifact
+    unless ``allow_unverified`` (an unverified WebGPU artifact is left out unless allowed)."""
     manifest = read_manifest(bundle)
-    wasm = next((a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME), None)
-    if wasm is None:
+    candidates = [a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME]
+    if not candidates:
         raise BundleError(f"{bundle} has no ONNX artifact for the browser; export it with --formats onnx")
-    webgpu = [a for a in manifest["artifacts"] if a["format"] in WEBGPU_FORMATS and a is not wasm]
-    for artifact in [wasm, *webgpu]:
-        check_files(bundle, artifact["files"])
+    check_files(bundle, manifest_records(manifest))
+    reasons = [unverified_reason(manifest, a, str(bundle)) for a in candidates]
+    verified = [a for a, reason in zip(candidates, reasons, strict=True) if reason is None]
+    if not verified and not allow_unverified:
+        raise BundleError(
+            "refusing to publish an unverified artifact: "
+            + " | ".join(r for r in reasons if r)
+            + ". Pass --allow-unverified to build the site anyway (the page then also needs ?allow-unverified=1)"
+        )
+    wasm = (verified or candidates)[0]
+    webgpu = [
+        a
+        for a in manifest["artifacts"]
+        if a["format"] in WEBGPU_FORMATS
+        and a is not wasm
+        and (allow_unverified or unverified_reason(manifest, a, str(bundle)) is None)
+    ]
     return [wasm, *webgpu]
 
 
@@ -84,16 +102,17 @@ def _check_replaceable(out: Path) -> None:
         )
 
 
-def build_site(bundle: Path, out: Path) -> Path:
+def build_site(bundle: Path, out: Path, allow_unverified: bool = False) -> Path:
     """Write the static site for ``bundle`` into ``out`` (replacing an earlier ``lightship web`` site).
 
     Raises:
-        BundleError: ``bundle`` is not a bundle, has no ONNX artifact, or its files fail their sha256.
+        BundleError: ``bundle`` is not a bundle, has no ONNX artifact, its files fail their sha256, or its
+            ONNX artifact is unverified (unless ``allow_unverified``).
         WebBuildMissing: ``web/dist`` has not been built.
     """
     bundle, out = Path(bundle), Path(out)
     dist = web_dist()
-    artifacts = _web_artifacts(bundle)
+    artifacts = _web_artifacts(bundle, allow_unverified)
     _check_replaceable(out)
     with staging_dir(out) as tmp:
         shutil.copytree(dist, tmp, dirs_exist_ok=True)

@@ -29,9 +29,14 @@ class ExportFormat(Row):
     runtime: str
     """The runtime (a row of lightship.runtime.backends.RUNTIMES) that runs and verifies the artifact."""
     precision: str
-    """"fp32", "fp16" or "int8": the numbers it computes in, which select its verification gates."""
+    """The numbers the artifact computes in: "fp32", "fp16" or "int8" (recorded in the manifest)."""
+    gate: str
+    """Its verification gates: a kind of :data:`lightship.export.gates.GATES` (fp32, fp16, int8)."""
     file: str
     """The main file (what the runtime opens), relative to the bundle."""
+    quantized_layers: str | None = None
+    """int8 formats: ``"module:function"``, ``function(path) -> (quantized, total)`` counting the layers the
+    written file really computes in int8 (the int8.quantized_layers gate reads the file, not the exporter)."""
     auto: bool = True
     """Whether ``runtime="auto"`` may pick it (Core ML: no, it runs on Apple systems only)."""
 
@@ -44,12 +49,14 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.onnx:export",
             runtime="onnxruntime",
             precision="fp32",
+            gate="fp32",
             file="model.onnx",
         ),
         "openvino": ExportFormat(
             target="lightship.export.formats.openvino:export",
             runtime="openvino",
             precision="fp32",
+            gate="fp32",
             file="openvino/model.xml",
             extra="openvino",
         ),
@@ -57,15 +64,21 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.torchscript:export",
             runtime="torchscript",
             precision="fp32",
+            gate="fp32",
             file="model.torchscript.pt",
         ),
         "pt2": ExportFormat(
-            target="lightship.export.formats.pt2:export", runtime="aoti", precision="fp32", file="model.pt2"
+            target="lightship.export.formats.pt2:export",
+            runtime="aoti",
+            precision="fp32",
+            gate="fp32",
+            file="model.pt2",
         ),
         "executorch": ExportFormat(
             target="lightship.export.formats.executorch:export",
             runtime="executorch",
             precision="fp32",
+            gate="fp32",
             file="model.pte",
             extra="executorch",
         ),
@@ -73,6 +86,7 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.tflite:export",
             runtime="litert",
             precision="fp32",
+            gate="fp32",
             file="model.tflite",
             extra="litert",
             extra_module="litert_torch",
@@ -81,6 +95,7 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.coreml:export",
             runtime="coreml",
             precision="fp32",
+            gate="fp32",
             file="model.mlpackage",
             extra="coreml",
             extra_module="coremltools",
@@ -90,25 +105,31 @@ FORMATS: Table[ExportFormat] = Table(
             target="lightship.export.formats.onnx_webgpu:export",
             runtime="onnxruntime",
             precision="fp32",
+            gate="fp32",
             file="model.webgpu.onnx",
         ),
         "onnx-fp16": ExportFormat(
             target="lightship.export.formats.onnx_fp16:export",
             runtime="onnxruntime",
             precision="fp16",
+            gate="fp16",
             file="model.fp16.onnx",
         ),
         "onnx-int8": ExportFormat(
             target="lightship.export.formats.onnx_int8:export",
             runtime="onnxruntime",
             precision="int8",
+            gate="int8",
             file="model.int8.onnx",
+            quantized_layers="lightship.export.formats.onnx_int8:quantized_layers",
         ),
         "tflite-int8": ExportFormat(
             target="lightship.export.formats.tflite_int8:export",
             runtime="litert",
             precision="int8",
+            gate="int8",
             file="model.int8.tflite",
+            quantized_layers="lightship.export.formats.tflite_int8:quantized_layers",
             extra="litert",
             extra_module="ai_edge_quantizer",
         ),

@@ -3,8 +3,8 @@
 Converted from the traced :func:`lightship.export.edge.edge_wrapper` (Core ML has no dynamic antialiased
 resize; the matrix-product form converts to ``cumsum``/``matmul``). Input ``images``: 1 x H x W x 3 RGB
 pixels, H and W from 1 to ``max_input``; Core ML model inputs take no uint8, so they are int32 holding
-0..255. It is a classifier carrying the labels: outputs ``classLabel``, ``probs`` (label -> probability)
-and ``logits``. Core ML runs only on Apple systems, so on other platforms export checks the saved
+0..255. It is a classifier carrying the labels: outputs ``classLabel``, ``probs`` (label -> probability),
+``logits`` and ``pixels`` (the network's input, as every artifact has it). Core ML runs only on Apple systems, so on other platforms export checks the saved
 package's spec instead (names, types, shapes, labels; :func:`check_spec`) and the manifest says it was
 not run. Optional extra: lightship[coreml].
 
@@ -44,13 +44,14 @@ def check_spec(spec: Any, labels: list[str], bound: int) -> str:
         raise BundleError(f"Core ML input 'images' is {images} not int32 with size ranges {expected}")
     if _feature(spec.description.output, "probs").WhichOneof("Type") != "dictionaryType":
         raise BundleError("Core ML output 'probs' is not a label -> probability dictionary")
-    if _feature(spec.description.output, "logits").WhichOneof("Type") != "multiArrayType":
-        raise BundleError("Core ML output 'logits' is not a multi-array")
+    for name in ("logits", "pixels"):
+        if _feature(spec.description.output, name).WhichOneof("Type") != "multiArrayType":
+            raise BundleError(f"Core ML output {name!r} is not a multi-array")
     if spec.description.predictedFeatureName != "classLabel" or labels_of(spec) != labels:
         raise BundleError(f"Core ML class labels {labels_of(spec)} differ from the model's {labels}")
     return (
         f"spec checked: input images int32 1xHxWx3 (H, W 1..{bound}); outputs classLabel, "
-        f"probs (dict), logits; {len(labels)} labels in order"
+        f"probs (dict), logits, pixels; {len(labels)} labels in order"
     )
 
 
@@ -75,8 +76,10 @@ def export(ctx: ExportContext, path: Path) -> Artifact:
     spec = model.get_spec()
     probs = spec.description.predictedProbabilitiesName
     ct.utils.rename_feature(spec, probs, "probs")
-    logits = [o.name for o in spec.description.output if o.name not in ("classLabel", "probs")]
-    ct.utils.rename_feature(spec, logits[0], "logits")
+    # The wrapper's other outputs, in its order: (probs,) logits, pixels.
+    others = [o.name for o in spec.description.output if o.name not in ("classLabel", "probs")]
+    for old, new in zip(others, ("logits", "pixels"), strict=True):
+        ct.utils.rename_feature(spec, old, new)
     model = ct.models.MLModel(spec, weights_dir=model.weights_dir)
     model.short_description = "lightship image classifier: RGB pixels in, class probabilities out"
     model.input_description["images"] = f"RGB pixels 0..255, 1 x H x W x 3 (NHWC), H and W up to {bound}"

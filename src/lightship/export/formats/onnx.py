@@ -15,6 +15,7 @@ import torch
 from torch.export import Dim
 
 from lightship.export.formats import Artifact, ExportContext
+from lightship.models import InferenceWrapper
 
 
 def fp32_onnx(ctx: ExportContext) -> Artifact:
@@ -34,7 +35,7 @@ def export_onnx(module: torch.nn.Module, ctx: ExportContext, path: Path) -> Arti
             dynamo=True,
             opset_version=ctx.opset,
             input_names=["images"],
-            output_names=["probs", "logits"],
+            output_names=list(InferenceWrapper.OUTPUTS),
             dynamic_shapes={"images": dims},
             optimize=True,
             verbose=False,

@@ -71,6 +71,16 @@ def _top1(path: Path, images: np.ndarray) -> np.ndarray:
     )
 
 
+def quantized_layers(path: Path) -> tuple[int, int]:
+    """(layers computed in int8, all Conv/MatMul/Gemm layers) of the file at ``path``: a layer is quantised
+    when its weight input comes from a DequantizeLinear node (QDQ format)."""
+    graph = onnx.load(str(path)).graph
+    producers = {output: node.op_type for node in graph.node for output in node.output}
+    layers = [node for node in graph.node if node.op_type in QUANTIZED_OPS]
+    quantized = [n for n in layers if len(n.input) > 1 and producers.get(n.input[1]) == "DequantizeLinear"]
+    return len(quantized), len(layers)
+
+
 def export(ctx: ExportContext, path: Path) -> Artifact:
     fp32 = fp32_onnx(ctx)
     prepared = ctx.scratch_dir / "model.prep.onnx"

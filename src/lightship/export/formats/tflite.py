@@ -5,7 +5,7 @@ litert-torch (0.10) lowers most ops through a JAX bridge that cannot handle symb
 built. So the graph is static and the image travels on a canvas (:class:`lightship.export.edge.
 CanvasWrapper`): inputs ``images`` uint8 ``1 x max_input x max_input x 3`` with the image in its
 top-left corner, and ``size`` int32 ``[height, width]``; the resize's weights (computed in the graph
-from ``size``) ignore the rest. Outputs ``probs`` and ``logits``. One image per call; the manifest states
+from ``size``) ignore the rest. Outputs ``probs``, ``logits`` and ``pixels``. One image per call; the manifest states
 ``max_input`` and larger images are refused. The dense resize costs ``3 * max_input**2 * image_size``
 multiply-adds whatever the image's size. Optional extra: lightship[litert].
 """

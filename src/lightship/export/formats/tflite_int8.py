@@ -19,13 +19,25 @@ import numpy as np
 from lightship.export.formats import Artifact, ExportContext
 from lightship.export.formats.tflite import fp32_tflite
 
+#: The layers that carry learned weights (what dynamic-range quantisation stores as int8); the resize's
+#: BATCH_MATMULs multiply by matrices computed at run time and stay float by design.
+WEIGHT_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"})
 
-def int8_tensors(path: Path) -> int:
-    """How many int8 tensors (quantised weights) the model holds: 0 would mean nothing was quantised."""
+
+def quantized_layers(path: Path) -> tuple[int, int]:
+    """(layers computed in int8, all weight layers) of the ``.tflite`` at ``path``.
+
+    LiteRT has no QDQ nodes to look for (ONNX's test): a dynamic-range layer is one op whose weight input
+    (input 1) is an int8 tensor, so the kernel runs hybrid (int8 weights, activations quantised per batch).
+    Read from the interpreter's op and tensor tables, i.e. from the written file.
+    """
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))
-    return sum(1 for tensor in interpreter.get_tensor_details() if tensor["dtype"] == np.int8)
+    dtypes = {tensor["index"]: tensor["dtype"] for tensor in interpreter.get_tensor_details()}
+    layers = [op for op in interpreter._get_ops_details() if op["op_name"] in WEIGHT_OPS]
+    quantized = [op for op in layers if len(op["inputs"]) > 1 and dtypes.get(op["inputs"][1]) == np.int8]
+    return len(quantized), len(layers)
 
 
 def export(ctx: ExportContext, path: Path) -> Artifact:
@@ -40,6 +52,5 @@ def export(ctx: ExportContext, path: Path) -> Artifact:
         fp32.versions,
         ai_edge_quantizer=version("ai-edge-quantizer"),
         quantization="dynamic-range: per-channel int8 weights, int8 activations quantised at run time",
-        int8_tensors=int8_tensors(path),
     )
     return Artifact(path, [path], versions, fp32.max_input)

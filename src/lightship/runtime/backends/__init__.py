@@ -1,8 +1,9 @@
 """The runtime table: a runtime's name -> the module that loads an artifact in it.
 
 Every backend shares one contract (``load(path, threads)`` -> an object whose ``run`` takes a uint8 NHWC
-batch and returns ``(probs, logits)``), so the Predictor, ``verify`` and ``benchmark`` drive every runtime
-through the same code path users do. Threads are resolved once here, so every runtime gets the same
+batch and returns the artifact's outputs in the bundle's order: ``(probs, logits, pixels)``, or ``(probs,
+logits)`` for artifacts written before ``pixels`` existed), so the Predictor, ``verify`` and ``benchmark``
+drive every runtime through the same code path users do. Threads are resolved once here, so every runtime gets the same
 default. A row may also say on which platform the runtime exists at all (Core ML: Apple systems), which
 devices besides the CPU its ``load`` accepts (``load(path, threads, device=...)``), and a check of the
 artifact's manifest entry before loading (pt2: built for this machine). An artifact whose entry states a
@@ -35,6 +36,9 @@ class RuntimeRow(Row):
     """Devices ``load`` accepts as ``device=``: "cpu" always, "cuda" where the runtime has a GPU path."""
     check: str | None = None
     """``"module:function"`` refusing an artifact (its manifest entry) this machine cannot load."""
+    torch_kernels: bool = False
+    """It runs torch's own CPU kernels, so its network input must equal the training data path's bit for
+    bit (verification's off-size pixel gates); other runtimes may land one level off at rounding ties."""
 
     def unavailable_reason(self, name: str) -> str | None:
         """Why this runtime cannot run on this platform at all (not a missing package), or None."""
@@ -50,7 +54,7 @@ RUNTIMES: Table[RuntimeRow] = Table(
             target="lightship.runtime.backends.onnxruntime:load", devices=("cpu", "cuda")
         ),
         "openvino": RuntimeRow(target="lightship.runtime.backends.openvino:load", extra="openvino"),
-        "torchscript": RuntimeRow(target="lightship.runtime.backends.torchscript:load"),
+        "torchscript": RuntimeRow(target="lightship.runtime.backends.torchscript:load", torch_kernels=True),
         "aoti": RuntimeRow(
             target="lightship.runtime.backends.aoti:load",
             check="lightship.runtime.backends.aoti:check_record",
@@ -82,10 +86,15 @@ class ImageTooLargeError(LightshipError, ValueError):
     """An image exceeds the largest input an artifact was built for (its manifest ``max_input``)."""
 
 
-class Backend(Protocol):
-    """A loaded artifact. ``run`` takes ``uint8 N x H x W x 3`` and returns float32 ``(probs, logits)``."""
+#: The outputs of an artifact, in the order every backend returns them (docs/bundle.md).
+OUTPUTS = ("probs", "logits", "pixels")
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+class Backend(Protocol):
+    """A loaded artifact. ``run`` takes ``uint8 N x H x W x 3`` and returns float32 ``(probs, logits,
+    pixels)`` (the ones of :data:`OUTPUTS` the artifact has, in that order)."""
+
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
 
 def default_threads() -> int:
@@ -132,7 +141,7 @@ class BoundedBackend:
     def __init__(self, backend: Backend, bound: tuple[int, int], artifact: str) -> None:
         self.backend, self.bound, self.artifact = backend, bound, artifact
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         check_image_size(images, self.bound, self.artifact)
         return self.backend.run(images)
 

@@ -58,10 +58,10 @@ class AotiBackend:
         torch.set_num_threads(threads)
         self.model = torch._inductor.aoti_load_package(str(path))
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         with torch.inference_mode():
-            probs, logits = self.model(torch.from_numpy(images))
-        return probs.numpy(), logits.numpy()
+            outputs = self.model(torch.from_numpy(images))
+        return tuple(output.numpy() for output in outputs)
 
 
 def load(path: Path, threads: int) -> AotiBackend:

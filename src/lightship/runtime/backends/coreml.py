@@ -4,7 +4,7 @@ UNTESTED HERE: Core ML runs only on Apple systems, and lightship's development m
 Linux, where ``open_backend`` never reaches this module (its row's ``platform``). On a Mac, ``lightship verify``
 and ``lightship.load(..., runtime="coreml")`` run it like any other backend. The package is a classifier:
 one image per call, pixels as int32 (Core ML model inputs take no uint8), probabilities as a
-label -> probability dictionary, raw scores as ``logits``.
+label -> probability dictionary, raw scores as ``logits``, the network's input as ``pixels``.
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ class CoreMlBackend:
         self.model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
         self.labels = labels_of(self.model.get_spec())
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, logits = [], []
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
+        probs, logits, pixels = [], [], []
         for image in images:
             out = self.model.predict({"images": image[None].astype(np.int32)})
             probs.append(np.array([[out["probs"][label] for label in self.labels]], dtype=np.float32))
             logits.append(np.asarray(out["logits"], dtype=np.float32).reshape(1, -1))
-        return np.concatenate(probs), np.concatenate(logits)
+            if "pixels" in out:
+                pixels.append(np.asarray(out["pixels"], dtype=np.float32))
+        outputs = (np.concatenate(probs), np.concatenate(logits))
+        return (*outputs, np.concatenate(pixels)) if pixels else outputs
 
 
 def load(path: Path, threads: int) -> CoreMlBackend:

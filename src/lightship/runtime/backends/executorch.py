@@ -25,14 +25,12 @@ class ExecuTorchBackend:
         self.max_batch = int(program.metadata("forward").input_tensor_meta(0).sizes()[0])
         self.method = program.load_method("forward")
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, logits = [], []
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
+        parts = []
         for start in range(0, len(images), self.max_batch):
             batch = torch.from_numpy(np.ascontiguousarray(images[start : start + self.max_batch]))
-            p, lg = self.method.execute([batch])
-            probs.append(p.numpy())
-            logits.append(lg.numpy())
-        return np.concatenate(probs), np.concatenate(logits)
+            parts.append([output.numpy() for output in self.method.execute([batch])])
+        return tuple(np.concatenate(outputs) for outputs in zip(*parts, strict=True))
 
 
 def load(path: Path, threads: int) -> ExecuTorchBackend:

@@ -16,7 +16,7 @@ import numpy as np
 # The runtime table checks the extra is installed before importing this module.
 from ai_edge_litert.interpreter import Interpreter
 
-from lightship.runtime.backends import check_image_size
+from lightship.runtime.backends import OUTPUTS, check_image_size
 
 
 class LiteRtBackend:
@@ -26,18 +26,18 @@ class LiteRtBackend:
         self.runner = self.interpreter.get_signature_runner()
         shape = self.runner.get_input_details()["images"]["shape"]
         self.canvas = np.zeros(tuple(int(d) for d in shape), dtype=np.uint8)
+        present = self.runner.get_output_details()
+        self.outputs = [name for name in OUTPUTS if name in present]
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         check_image_size(images, self.canvas.shape[1:3], self.name)
         height, width = images.shape[1], images.shape[2]
         size = np.array([height, width], dtype=np.int32)
-        probs, logits = [], []
+        outs = []
         for image in images:
             self.canvas[0, :height, :width] = image
-            out = self.runner(images=self.canvas, size=size)
-            probs.append(out["probs"])
-            logits.append(out["logits"])
-        return np.concatenate(probs), np.concatenate(logits)
+            outs.append(self.runner(images=self.canvas, size=size))
+        return tuple(np.concatenate([out[name] for out in outs]) for name in self.outputs)
 
 
 def load(path: Path, threads: int) -> LiteRtBackend:

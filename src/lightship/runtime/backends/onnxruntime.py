@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lightship.errors import LightshipError
+from lightship.runtime.backends import OUTPUTS
 
 CUDA = "CUDAExecutionProvider"
 
@@ -67,10 +68,11 @@ class OrtBackend:
                 f"{', '.join(self.session.get_providers())}): check the NVIDIA driver and that the CUDA and "
                 "cuDNN libraries of your onnxruntime-gpu build are installed, or use device 'cpu'."
             )
+        present = {output.name for output in self.session.get_outputs()}
+        self.outputs = [name for name in OUTPUTS if name in present]
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        probs, logits = self.session.run(["probs", "logits"], {"images": images})
-        return probs, logits
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self.session.run(self.outputs, {"images": images}))
 
 
 def load(path: Path, threads: int, device: str = "cpu", precision: str = "fp32") -> OrtBackend:

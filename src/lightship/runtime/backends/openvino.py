@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import openvino as ov  # the runtime table checks the extra is installed before importing this module
 
+from lightship.runtime.backends import OUTPUTS
+
 
 class OpenVinoBackend:
     def __init__(self, path: Path, threads: int) -> None:
@@ -18,10 +20,12 @@ class OpenVinoBackend:
         }
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)
         self.request = self.compiled.create_infer_request()
+        present = {name for output in self.compiled.outputs for name in output.get_names()}
+        self.outputs = [name for name in OUTPUTS if name in present]
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         result = self.request.infer({"images": images})
-        return np.array(result["probs"]), np.array(result["logits"])
+        return tuple(np.array(result[name]) for name in self.outputs)
 
 
 def load(path: Path, threads: int) -> OpenVinoBackend:

@@ -13,10 +13,10 @@ class TorchScriptBackend:
         torch.set_num_threads(threads)
         self.module = torch.jit.load(str(path), map_location="cpu").eval()
 
-    def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         with torch.inference_mode():
-            probs, logits = self.module(torch.from_numpy(images))
-        return probs.numpy(), logits.numpy()
+            outputs = self.module(torch.from_numpy(images))
+        return tuple(output.numpy() for output in outputs)
 
 
 def load(path: Path, threads: int) -> TorchScriptBackend:
