@@ -53,7 +53,7 @@ PORTS = {SERVE_PORT: _free_port(), WEB_PORT: _free_port()}
 #: (pattern, replacement, why): the only differences between what the docs say and what runs here.
 SUBSTITUTIONS: list[tuple[str, str, str]] = [
     (
-        r"configs/cifar10-(fast|resnet18)\.yaml",
+        r"configs/cifar10-(fast|resnet18|gpu)\.yaml",
         "configs/digits.yaml --data.source auto",
         "CIFAR-10 recipes -> the digits recipe (its source read from --data.root, as the CIFAR configs' is)",
     ),

@@ -152,12 +152,13 @@ def test_work_of_a_timed_out_request_is_dropped(serve, holder, photo_200) -> Non
     response = httpx.post(f"{url}/v1/predict/batch", files=files, timeout=60)
     assert response.status_code == 504 and response.json()["error"]["code"] == "timeout"
     deadline = time.monotonic() + 60
-    # The holder's decode runs to its end, unused; then the waiting photo sees the deadline and is dropped
-    # too (on a busy machine that can come a little after the 504 and the budget's release).
-    while _metric(url, "lightship_decoded_pixels") != 0 or _metric(url, "lightship_images_dropped_total") < 2:
-        assert time.monotonic() < deadline, "the timed-out request's photos were not both dropped"
+    # The holder's decode runs to its end, unused. The photo behind it is counted as dropped when it had
+    # started waiting for its turn at the deadline; on a loaded machine the deadline can come before it
+    # got there (then no work of it ever started). Either way nothing is scored.
+    while _metric(url, "lightship_decoded_pixels") != 0:
+        assert time.monotonic() < deadline, "the holder's pixels were never released"
         time.sleep(0.05)
-    assert _metric(url, "lightship_images_dropped_total") == 2
+    assert _metric(url, "lightship_images_dropped_total") >= 1
     assert _metric(url, "lightship_batch_size_sum") == 0
 
 
