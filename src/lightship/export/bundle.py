@@ -174,8 +174,9 @@ def export_bundle(
     Args:
         formats: Format names; None = the default set (:data:`DEFAULT_FORMATS`), whose members that fail
             their gates are left out (``manifest["left_out"]`` says why). Named formats always stay.
-            ``"all"``: every installed format, each as if named (the manifest lists the others under
-            ``skipped_formats``, with the pip command).
+            ``"all"``: every installed format; like the default set, one that fails its gates is left out
+            (formats named beside ``all`` stay); the manifest lists those not installed under
+            ``skipped_formats``, with the pip command.
         data: int8 calibration on ``calibration_size`` stratified images of its train split, verification on
             ``verify_n`` stratified images of its test split plus an off-size row. Default: the data of the
             run ``meta`` was loaded from (``load_classifier(RUN)`` sets ``meta.run``), exactly what
@@ -199,7 +200,7 @@ def export_bundle(
     if max_input < meta.image_size:
         raise BundleError(f"max_input {max_input} is smaller than the model's image size {meta.image_size}")
     names, skipped = resolve_formats(DEFAULT_FORMATS if formats is None else formats)
-    named = set(names) if formats is not None and ALL in formats else set(formats or ())
+    named = set(formats or ()) - {ALL}  # with "all", like the default set: what fails is left out
     size = meta.image_size
     if data is None and meta.run is not None:
         data = data_of(RunFolder(Path(meta.run)), meta)
