@@ -193,7 +193,7 @@ def _environment(work: Path) -> dict[str, str]:
     return env
 
 
-def _wait_for_port(port: int, server: subprocess.Popen, seconds: float = 120) -> None:
+def _wait_for_port(port: int, server: subprocess.Popen, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -18,8 +18,8 @@ PROB_TOL = 5e-6
 #: resize's arithmetic differs by ~1e-4 levels, so a value near a rounding boundary of the in-graph uint8
 #: rounding can land one level off, as verification allows other runtimes off size (one level on at most 0.1%
 #: of values); such a level moved a probability by 8.2e-4 and 1.1e-3 in two runs. Top-1 is still asserted
-#: equal; the bound is the fp16 gate's half.
-WEBGPU_PROB_TOL = 5e-3
+#: equal; the bound stays below the smallest effect of a whole one-level shift (check_thresholds: ~1.5e-3).
+WEBGPU_PROB_TOL = 1.4e-3
 
 
 def read_pixels(folder: Path, name: str) -> np.ndarray | str:
