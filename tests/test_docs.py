@@ -6,7 +6,8 @@ diagrams) are text. A snippet is skipped only when the line before its fence is 
 with the few substitutions in :data:`SUBSTITUTIONS` (CIFAR-10 -> the built-in digits or a small copy in the
 CIFAR-10 formats, GPU -> CPU, short epochs, free ports), each stated with its reason. Commands that serve
 (``lightship serve``, ``lightship web --serve``) start in the background and are stopped when their
-snippet ends; the snippet's later commands (``curl``) talk to them. The test stops at the first snippet
+snippet ends; the snippet's later commands (``curl``) talk to them. A server command without ``--port`` gets
+the test's free port (the defaults, 8000 and 8080, may be taken on the machine that runs the tests). The test stops at the first snippet
 that fails and prints its file, line, command and output.
 
 The other test here checks that every option of every command appears in the docs.
@@ -193,7 +194,7 @@ def _environment(work: Path) -> dict[str, str]:
     return env
 
 
-def _wait_for_port(port: int, server: subprocess.Popen, seconds: float = 300) -> None:
+def _wait_for_port(port: int, server: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -223,6 +224,8 @@ def run_shell(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
             if port is not None:
                 for server in servers:  # one server per port: the docs' alternatives run one after another
                     _stop(server)
+                if not re.search(r"--port\b", command):  # the default port (8000/8080) may be taken here
+                    command = re.sub(r"^lightship (serve|web)\b", rf"lightship \1 --port {port}", command)
                 server = subprocess.Popen(
                     ["bash", "-c", command.rstrip("& ")],
                     cwd=work,
