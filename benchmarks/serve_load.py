@@ -425,7 +425,24 @@ def export_untrained(out: Path) -> Path:
     return export_bundle(meta.build().eval(), meta, out / "bundle", formats=["onnx"], verify_n=64)[0]
 
 
-def print_table(results: list[LoadResult]) -> None:
+def model_cpu_ms(bundle: Path, batch: int) -> float:
+    """CPU milliseconds per image of the served artifact alone (one intra-op thread, batches of ``batch``):
+    the floor under any server's CPU per request, hence a bound on the throughput ratio of two CPU-bound
+    servers of the same model on the same cores."""
+    from lightship.runtime import load
+
+    predictor = load(bundle, runtime="onnxruntime", threads=1)
+    images = np.random.default_rng(0).integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8)  # as uploaded
+    for _ in range(3):
+        predictor.run(images)
+    rounds = max(5, 400 // batch)
+    start = time.thread_time()  # one intra-op thread: ONNX Runtime computes on the calling thread
+    for _ in range(rounds):
+        predictor.run(images)
+    return 1000 * (time.thread_time() - start) / (rounds * batch)
+
+
+def print_table(results: list[LoadResult], model_ms: float | None = None) -> None:
     print(
         f"{'server':10s} {'conc':>5s} {'requests':>8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} "
         f"{'max ms':>8s} {'cpu ms/req':>10s}  statuses"
@@ -441,6 +458,15 @@ def print_table(results: list[LoadResult]) -> None:
             print(
                 f"concurrency {conc}: lightship / litserve = {by['lightship', conc] / by['litserve', conc]:.2f}x"
             )
+    if model_ms is not None:
+        print(f"the model alone: {model_ms:.2f} ms CPU per image (one thread, batch of the max batch size)")
+        for r in results:
+            if r.server == "litserve":
+                bound = r.server_cpu_ms_per_request / model_ms
+                print(
+                    f"concurrency {r.concurrency}: a server spending nothing beyond the model would reach "
+                    f"{bound:.2f}x LitServe's throughput (its CPU per request / the model's)"
+                )
 
 
 def main() -> int:
@@ -506,7 +532,8 @@ def main() -> int:
         report["loadavg_after"] = os.getloadavg()
         if results:
             report["results"] = [asdict(r) for r in results]
-            print_table(results)
+            report["model_cpu_ms_per_image"] = round(model_cpu_ms(bundle, args.max_batch), 3)
+            print_table(results, report["model_cpu_ms_per_image"])
         print(json.dumps(report, indent=2))
         if args.json:
             args.json.write_text(json.dumps(report, indent=2) + "\n")
