@@ -1,4 +1,4 @@
-"""What the edge formats (pt2, executorch, tflite, tflite-int8, coreml) and fp16 ONNX promise beyond the
+"""What the edge formats (pt2, executorch, tflite, tflite-int8, coreml, coreml-fp16) and fp16 ONNX promise beyond the
 conformance tests (test_formats.py): stated input bounds, platform records, Core ML's spec check, the fp16
 graph the browser's WebGPU runs, and ``--formats all``. All on the shared digits bundle (tests/conftest.py)."""
 
@@ -20,7 +20,7 @@ from lightship.export.formats import FORMATS
 from ..conftest import DIGITS_MAX_INPUT, require_format
 
 
-@pytest.mark.parametrize("name", ["executorch", "tflite", "tflite-int8", "coreml"])
+@pytest.mark.parametrize("name", ["executorch", "tflite", "tflite-int8", "coreml", "coreml-fp16"])
 def test_formats_that_plan_memory_state_their_largest_input(digits_bundle, name):
     bound = {"height": DIGITS_MAX_INPUT, "width": DIGITS_MAX_INPUT}
     assert require_format(digits_bundle, name)["max_input"] == bound
@@ -41,14 +41,33 @@ def test_pt2_refuses_a_package_built_elsewhere(digits_bundle, tmp_path, key, val
         lightship.load(copy, format="pt2")
 
 
-def test_coreml_is_checked_at_export_and_never_picked_by_auto(digits_bundle):
-    entry = require_format(digits_bundle, "coreml")
+@pytest.mark.parametrize("name", ["coreml", "coreml-fp16"])
+def test_coreml_is_checked_at_export_and_never_picked_by_auto(digits_bundle, name):
+    entry = require_format(digits_bundle, name)
     assert "10 labels in order" in entry["versions"]["checked"]
-    assert all(f["path"].startswith("model.mlpackage/") for f in entry["files"])
+    assert all(f["path"].startswith(f"{FORMATS[name].file}/") for f in entry["files"])
     manifest = lightship.load(digits_bundle, threads=1).manifest
-    assert "coreml" not in manifest["runtime_preference"]
+    assert name not in manifest["runtime_preference"]
     if sys.platform != "darwin":
         assert entry["verification"]["note"].startswith("not run on this platform")
+
+
+def test_coreml_fp16_computes_in_fp16_and_carries_the_labels(digits_bundle):
+    """The fp16 package is a classifier like the fp32 one (coremltools 9.0 cannot make one without
+    lightship's extra pass) whose convolutions and products run in fp16 and whose weights are half the size."""
+    import coremltools as ct
+    from coremltools.proto import MIL_pb2
+
+    fp16, fp32 = require_format(digits_bundle, "coreml-fp16"), require_format(digits_bundle, "coreml")
+    assert fp16["precision"] == fp16["versions"]["compute_precision"] == "fp16"
+    spec = ct.utils.load_spec(str(digits_bundle / fp16["file"]))
+    function = spec.mlProgram.functions["main"]
+    ops = function.block_specializations[function.opset].operations
+    compute = [op.outputs[0].type.tensorType.dataType for op in ops if op.type in ("conv", "linear", "matmul")]
+    assert compute and set(compute) == {MIL_pb2.FLOAT16}, compute
+    assert spec.description.predictedFeatureName == "classLabel"
+    size = {e["format"]: sum(f["bytes"] for f in e["files"]) for e in (fp16, fp32)}
+    assert size["coreml-fp16"] < 0.6 * size["coreml"], size
 
 
 def test_fp16_runs_the_matrix_product_resize_with_uint8_in_and_float32_out(digits_bundle):

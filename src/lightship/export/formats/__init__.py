@@ -101,6 +101,16 @@ FORMATS: Table[ExportFormat] = Table(
             extra_module="coremltools",
             auto=False,
         ),
+        "coreml-fp16": ExportFormat(
+            target="lightship.export.formats.coreml:export_fp16",
+            runtime="coreml",
+            precision="fp16",
+            gate="fp16",
+            file="model.fp16.mlpackage",
+            extra="coreml",
+            extra_module="coremltools",
+            auto=False,
+        ),
         "onnx-webgpu": ExportFormat(
             target="lightship.export.formats.onnx_webgpu:export",
             runtime="onnxruntime",

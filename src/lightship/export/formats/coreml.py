@@ -1,4 +1,4 @@
-"""Core ML ``.mlpackage`` (ML Program, fp32) through coremltools, for iPhones, iPads and Macs.
+"""Core ML ``.mlpackage`` (ML Program, fp32 or fp16) through coremltools, for iPhones, iPads and Macs.
 
 Converted from the traced :func:`lightship.export.edge.edge_wrapper` (Core ML has no dynamic antialiased
 resize; the matrix-product form converts to ``cumsum``/``matmul``). Input ``images``: 1 x H x W x 3 RGB
@@ -8,15 +8,17 @@ pixels, H and W from 1 to ``max_input``; Core ML model inputs take no uint8, so 
 package's spec instead (names, types, shapes, labels; :func:`check_spec`) and the manifest says it was
 not run. Optional extra: lightship[coreml].
 
-fp32 only: with coremltools 9.0, ``compute_precision=FLOAT16`` together with ``classifier_config`` fails
-inside the converter (IndexError in ``get_func_output``: the fp16 pass records two output types, the
-classifier makes three outputs), and a package without the labels would not be the bundle's model.
-Core ML still runs an fp32 program on the GPU/Neural Engine in fp16 when allowed to
-(``MLComputeUnits.all``); the CPU keeps fp32.
+fp16 (``coreml-fp16``): coremltools 9.0's fp16 pass records the function's output types before the
+classifier adds its outputs, and the backend then indexes past that list (IndexError in
+``get_func_output``) whenever ``compute_precision=FLOAT16`` meets ``classifier_config``. One pass added to
+coremltools' own pipeline right after it (:func:`_fp16_pipeline`) forgets the recorded types, so the
+package's description is read from the program itself: fp16 weights and arithmetic, ``logits`` and
+``pixels`` as fp16 multi-arrays (0..255 pixel levels are exact in fp16), the labels as in fp32.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,36 @@ def check_spec(spec: Any, labels: list[str], bound: int) -> str:
     )
 
 
+@functools.cache
+def _fp16_pipeline() -> Any:
+    """coremltools' default pipeline plus one pass, after ``common::update_output_dtypes``, that clears the
+    output types the fp16 pass recorded (see the module's docstring). Registered once per process."""
+    import coremltools as ct
+    from coremltools.converters.mil.mil.passes.graph_pass import AbstractGraphPass
+    from coremltools.converters.mil.mil.passes.pass_registry import register_pass
+
+    @register_pass(namespace="lightship")
+    class forget_output_types(AbstractGraphPass):  # the class name is the pass name, as in coremltools
+        def apply(self, prog: Any) -> None:
+            for function in prog.functions.values():
+                function.output_types = None
+
+    pipeline = ct.PassPipeline.DEFAULT
+    pipeline.insert_pass(
+        pipeline.passes.index("common::update_output_dtypes") + 1, "lightship::forget_output_types"
+    )
+    return pipeline
+
+
 def export(ctx: ExportContext, path: Path) -> Artifact:
+    return _convert(ctx, path, "fp32")
+
+
+def export_fp16(ctx: ExportContext, path: Path) -> Artifact:
+    return _convert(ctx, path, "fp16")
+
+
+def _convert(ctx: ExportContext, path: Path, precision: str) -> Artifact:
     # The format table checks the extra is installed before calling this.
     import coremltools as ct
     from coremltools.converters.mil.mil import types
@@ -70,8 +101,12 @@ def export(ctx: ExportContext, path: Path) -> Artifact:
         inputs=[ct.TensorType(name="images", shape=shape, dtype=types.uint8)],
         classifier_config=ct.ClassifierConfig(list(ctx.labels)),
         convert_to="mlprogram",
-        compute_precision=ct.precision.FLOAT32,
         minimum_deployment_target=ct.target.iOS17,
+        **(
+            {"compute_precision": ct.precision.FLOAT16, "pass_pipeline": _fp16_pipeline()}
+            if precision == "fp16"
+            else {"compute_precision": ct.precision.FLOAT32}
+        ),
     )
     spec = model.get_spec()
     probs = spec.description.predictedProbabilitiesName
@@ -90,7 +125,7 @@ def export(ctx: ExportContext, path: Path) -> Artifact:
         "coremltools": ct.__version__,
         "torch": torch.__version__,
         "minimum_deployment_target": "iOS17",
-        "compute_precision": "fp32",
+        "compute_precision": precision,
         "checked": checked,
     }
     return Artifact(path, files, versions, max_input=(bound, bound))
