@@ -220,9 +220,7 @@ def main() -> None:
             size = MODELS[name]
             torch.manual_seed(0)
             meta = ModelMeta(name, 10, [str(i) for i in range(10)], size, [0.5] * 3, [0.25] * 3)
-            bundle, _ = export_bundle(
-                meta.build().eval(), meta, Path(tmp) / name, formats=["onnx"]
-            )
+            bundle, _ = export_bundle(meta.build().eval(), meta, Path(tmp) / name, formats=["onnx"])
             pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
             image = Path(tmp) / f"{name}.png"
             Image.fromarray(pixels).save(image)

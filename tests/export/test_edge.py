@@ -63,7 +63,9 @@ def test_coreml_fp16_computes_in_fp16_and_carries_the_labels(digits_bundle):
     spec = ct.utils.load_spec(str(digits_bundle / fp16["file"]))
     function = spec.mlProgram.functions["main"]
     ops = function.block_specializations[function.opset].operations
-    compute = [op.outputs[0].type.tensorType.dataType for op in ops if op.type in ("conv", "linear", "matmul")]
+    compute = [
+        op.outputs[0].type.tensorType.dataType for op in ops if op.type in ("conv", "linear", "matmul")
+    ]
     assert compute and set(compute) == {MIL_pb2.FLOAT16}, compute
     assert spec.description.predictedFeatureName == "classLabel"
     size = {e["format"]: sum(f["bytes"] for f in e["files"]) for e in (fp16, fp32)}

@@ -43,7 +43,9 @@ def resize_images(images: np.ndarray, size: int, resize: str = "squash", chunk: 
         return images
     out = np.empty((len(images), size, size, 3), dtype=np.uint8)
     for start in range(0, len(images), chunk):
-        x = torch.from_numpy(images[start : start + chunk]).permute(0, 3, 1, 2).float()
+        # torch.tensor copies (the uint8 chunk, cheap next to the float one): images may be read-only (a
+        # loaded .npz, a broadcast view), which torch.from_numpy warns about.
+        x = torch.tensor(images[start : start + chunk]).permute(0, 3, 1, 2).float()
         y = resize_levels(x, size, resize).to(torch.uint8)
         out[start : start + chunk] = y.permute(0, 2, 3, 1).numpy()
     return out
