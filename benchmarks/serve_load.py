@@ -271,6 +271,8 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     server_cpu_ms_per_request: float
+    client_cpu_ms_per_request: float
+    """The load generator's own CPU (this process): it shares the cores with the server."""
     statuses: dict[str, int] = field(default_factory=dict)
 
 
@@ -314,11 +316,11 @@ def measure(
     name: str, pid: int, port: int, payloads: list[bytes], concurrency: int, total: int
 ) -> LoadResult:
     asyncio.run(drive(port, payloads, concurrency, max(2 * concurrency, 100)))  # warm-up, not counted
-    cpu = cpu_seconds(pid)
+    cpu, client = cpu_seconds(pid), time.process_time()
     start = time.perf_counter()
     latencies, statuses = asyncio.run(drive(port, payloads, concurrency, total))
     seconds = time.perf_counter() - start
-    cpu = cpu_seconds(pid) - cpu
+    cpu, client = cpu_seconds(pid) - cpu, time.process_time() - client
     ms = np.array(latencies) * 1000
     return LoadResult(
         name,
@@ -330,6 +332,7 @@ def measure(
         round(float(np.percentile(ms, 99)), 2),
         round(float(ms.max()), 2),
         round(1000 * cpu / total, 3),
+        round(1000 * client / total, 3),
         {str(k): v for k, v in sorted(statuses.items())},
     )
 
@@ -445,12 +448,13 @@ def model_cpu_ms(bundle: Path, batch: int) -> float:
 def print_table(results: list[LoadResult], model_ms: float | None = None) -> None:
     print(
         f"{'server':10s} {'conc':>5s} {'requests':>8s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} "
-        f"{'max ms':>8s} {'cpu ms/req':>10s}  statuses"
+        f"{'max ms':>8s} {'cpu ms/req':>10s} {'client ms/req':>13s}  statuses"
     )
     for r in results:
         print(
             f"{r.server:10s} {r.concurrency:5d} {r.requests:8d} {r.throughput_rps:8.1f} {r.p50_ms:8.2f} "
-            f"{r.p99_ms:8.2f} {r.max_ms:8.2f} {r.server_cpu_ms_per_request:10.3f}  {r.statuses}"
+            f"{r.p99_ms:8.2f} {r.max_ms:8.2f} {r.server_cpu_ms_per_request:10.3f} "
+            f"{r.client_cpu_ms_per_request:13.3f}  {r.statuses}"
         )
     by = {(r.server, r.concurrency): r.throughput_rps for r in results}
     for conc in sorted({r.concurrency for r in results}):
