@@ -50,7 +50,7 @@ js: web/dist/index.html node/node_modules/.stamp
 test: setup
 	@tools/test-tools.sh
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js; fi
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup  # the docs test on one worker, the rest on the other
 
 wheel: setup js
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .

@@ -43,7 +43,14 @@ def missing_web_tools() -> list[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without Chromium, Node.js or the npm builds, the tests that need them (those using ``web_tools``) are
     not run, and one line at the end says which and how to enable them; with LIGHTSHIP_REQUIRE_ALL_TESTS=1
-    (CI) they run and fail instead."""
+    (CI) they run and fail instead.
+
+    ``make test`` runs two pytest-xdist workers (``--dist loadgroup``): the docs test (~9 minutes of
+    commands, each its own process) on one, every other test on the other, so the session fixtures (the
+    trained and exported digits run) are built once."""
+    for item in items:
+        alone = item.path.name == "test_docs.py" and item.name == "test_every_snippet_of_the_docs_runs"
+        item.add_marker(pytest.mark.xdist_group("docs" if alone else "suite"))
     missing = missing_web_tools()
     if not missing or os.environ.get(REQUIRE_ALL) == "1":
         return
@@ -59,6 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     note = config.stash.get(WEB_SKIP_NOTE, None)
+    missing = missing_web_tools()
+    if not note and missing and os.environ.get(REQUIRE_ALL) != "1":  # under xdist the workers collected
+        note = f"skipped the web, Node and browser tests: they need {', '.join(missing)}; run `{WEB_TOOLS_COMMAND} to enable them"
     if note:
         terminalreporter.write_line(note, yellow=True)
 
