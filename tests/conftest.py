@@ -47,10 +47,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     ``make test`` runs two pytest-xdist workers (``--dist loadgroup``): the docs test (~9 minutes of
     commands, each its own process) on one, every other test on the other, so the session fixtures (the
-    trained and exported digits run) are built once."""
+    trained and exported digits run) are built once. The docs test is collected first, so that it starts at
+    once rather than after a share of the suite."""
+
+    def alone(item: pytest.Item) -> bool:
+        return item.path.name == "test_docs.py" and item.name == "test_every_snippet_of_the_docs_runs"
+
     for item in items:
-        alone = item.path.name == "test_docs.py" and item.name == "test_every_snippet_of_the_docs_runs"
-        item.add_marker(pytest.mark.xdist_group("docs" if alone else "suite"))
+        item.add_marker(pytest.mark.xdist_group("docs" if alone(item) else "suite"))
+    items.sort(key=lambda item: not alone(item))  # stable: the others keep their order
     missing = missing_web_tools()
     if not missing or os.environ.get(REQUIRE_ALL) == "1":
         return
