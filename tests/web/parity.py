@@ -13,23 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .conftest import Reference
-
 PROB_TOL = 5e-6
-#: On WebGPU (float32 shaders on Chromium's software adapter, other summation orders than the CPU's) the
-#: resize's arithmetic differs by ~1e-4 levels, so a value near a rounding boundary of the in-graph uint8
-#: rounding can land one level off, as verification allows other runtimes off size (one level on at most 0.1%
-#: of values). Such sparse flips move the probabilities less than moving a whole colour channel by one level
-#: does, so each image's bound is its own one-level-shift effect (``Reference.one_level_shift``; seen from
-#: 6e-5 to 1.5e-3, with the trained model's confidence), never below the fp32 gate's 1e-4: a kernel error or a
-#: shift of a whole channel exceeds it. (A fixed bound cannot work: on a confident model a whole-channel shift
-#: moves the probabilities by less than the flips do on a less confident one.)
-WEBGPU_FLOOR = 1e-4
-
-
-def webgpu_bound(reference: Reference) -> float:
-    """The largest probability difference the page on WebGPU may show for one image (see above)."""
-    return max(WEBGPU_FLOOR, reference.one_level_shift)
+#: On WebGPU (Chromium's software adapter, SwiftShader: float32 shaders, onnxruntime-web's WebGPU kernels with
+#: other summation orders than the CPU's, and the resize's uint8 rounding landing one level off where a value
+#: is near a boundary) the page's probabilities differ from Python's CPU ones by up to 8.2e-4 and 1.1e-3 (four
+#: runs), more than moving a whole colour channel by one level does on a confident model (2.9e-4, 6.3e-5 in
+#: two runs: the trained model's confidence varies between runs), so no bound below that effect holds; the
+#: decoder's pixels are checked exactly, at PROB_TOL, by the WebAssembly tests on the same files. This bound is
+#: the GPU execution's: with top-1 equal, it catches a wrong artifact, a missing normalisation or a failed GPU
+#: run, not a one-level decoder error (the WebAssembly tests' job). The fp16 gate, for comparison, is 1e-2.
+WEBGPU_PROB_TOL = 2e-3
 
 
 def read_pixels(folder: Path, name: str) -> np.ndarray | str:
