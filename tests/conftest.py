@@ -56,24 +56,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         item.add_marker(pytest.mark.xdist_group("docs" if alone(item) else "suite"))
     items.sort(key=lambda item: not alone(item))  # stable: the others keep their order
-    missing = missing_web_tools()
-    if not missing or os.environ.get(REQUIRE_ALL) == "1":
-        return
+    missing = skipped_web_tools()
     needing = [item for item in items if "web_tools" in getattr(item, "fixturenames", ())]
-    if needing:
+    if missing and needing:
         items[:] = [item for item in items if "web_tools" not in getattr(item, "fixturenames", ())]
         config.hook.pytest_deselected(items=needing)
-        config.stash[WEB_SKIP_NOTE] = (
-            f"skipped {len(needing)} web, Node and browser tests: they need {', '.join(missing)}; "
-            f"run `{WEB_TOOLS_COMMAND} to enable them"
-        )
+        config.stash[WEB_SKIP_NOTE] = _skip_note(f"{len(needing)} web, Node and browser tests", missing)
+
+
+def skipped_web_tools() -> list[str]:
+    """The missing web tools when their tests are to be left out (never under LIGHTSHIP_REQUIRE_ALL_TESTS=1)."""
+    return [] if os.environ.get(REQUIRE_ALL) == "1" else missing_web_tools()
+
+
+def _skip_note(what: str, missing: list[str]) -> str:
+    return f"skipped {what}: they need {', '.join(missing)}; run `{WEB_TOOLS_COMMAND} to enable them"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     note = config.stash.get(WEB_SKIP_NOTE, None)
-    missing = missing_web_tools()
-    if not note and missing and os.environ.get(REQUIRE_ALL) != "1":  # under xdist the workers collected
-        note = f"skipped the web, Node and browser tests: they need {', '.join(missing)}; run `{WEB_TOOLS_COMMAND} to enable them"
+    missing = skipped_web_tools()
+    if not note and missing:  # under xdist the workers collected, so this process has no count
+        note = _skip_note("the web, Node and browser tests", missing)
     if note:
         terminalreporter.write_line(note, yellow=True)
 
