@@ -102,11 +102,8 @@ def _convert(ctx: ExportContext, path: Path, precision: str) -> Artifact:
         classifier_config=ct.ClassifierConfig(list(ctx.labels)),
         convert_to="mlprogram",
         minimum_deployment_target=ct.target.iOS17,
-        **(
-            {"compute_precision": ct.precision.FLOAT16, "pass_pipeline": _fp16_pipeline()}
-            if precision == "fp16"
-            else {"compute_precision": ct.precision.FLOAT32}
-        ),
+        compute_precision=ct.precision.FLOAT16 if precision == "fp16" else ct.precision.FLOAT32,
+        pass_pipeline=_fp16_pipeline() if precision == "fp16" else ct.PassPipeline.DEFAULT,
     )
     spec = model.get_spec()
     probs = spec.description.predictedProbabilitiesName
