@@ -53,15 +53,16 @@ if ls is not None:
         """The same bundle artifact and decoding policy as lightship, batched by LitServe itself.
         Module level: LitServe pickles the API into its worker process."""
 
-        def __init__(self, bundle: Path, threads: int | None, **kwargs) -> None:
+        def __init__(self, bundle: Path, runtime: str, threads: int | None, **kwargs) -> None:
             super().__init__(**kwargs)
             self.bundle = bundle
+            self.runtime = runtime
             self.threads = threads
 
         def setup(self, device: str) -> None:
             from lightship.runtime import load
 
-            self.predictor = load(self.bundle, runtime="onnxruntime", threads=self.threads)
+            self.predictor = load(self.bundle, runtime=self.runtime, threads=self.threads)
             self.labels = self.predictor.labels
 
         def decode_request(self, request):  # a starlette FormData for multipart uploads
@@ -84,10 +85,10 @@ if ls is not None:
 
 
 def litserve_main(
-    bundle: Path, port: int, max_batch: int, batch_timeout_ms: float, threads: int | None
+    bundle: Path, runtime: str, port: int, max_batch: int, batch_timeout_ms: float, threads: int | None
 ) -> None:
-    """Run LitServe with its own batching (max batch, batch timeout) over the bundle's ONNX artifact."""
-    api = OnnxAPI(bundle, threads, max_batch_size=max_batch, batch_timeout=batch_timeout_ms / 1000)
+    """Run LitServe with its own batching (max batch, batch timeout) over the bundle's artifact."""
+    api = OnnxAPI(bundle, runtime, threads, max_batch_size=max_batch, batch_timeout=batch_timeout_ms / 1000)
     server = ls.LitServer(api, accelerator="cpu", workers_per_device=1)
     server.run(host=HOST, port=port, generate_client_file=False, num_api_servers=1, log_level="warning")
 
@@ -101,11 +102,11 @@ class ServerSpec:
 
 
 def specs(
-    bundle: Path, port: int, max_batch: int, max_wait_ms: float, threads: int | None
+    bundle: Path, runtime: str, port: int, max_batch: int, max_wait_ms: float, threads: int | None
 ) -> dict[str, ServerSpec]:
     lightship = (
         "import sys; from pathlib import Path; from lightship.serve import serve_command; "
-        f"sys.exit(serve_command(Path({str(bundle)!r}), host={HOST!r}, port={port}, "
+        f"sys.exit(serve_command(Path({str(bundle)!r}), runtime={runtime!r}, host={HOST!r}, port={port}, "
         f"max_batch={max_batch}, max_wait_ms={max_wait_ms}, threads={threads}))"
     )
     litserve = [
@@ -113,6 +114,8 @@ def specs(
         __file__,
         "--run-litserve",
         str(bundle),
+        "--runtime",
+        runtime,
         "--port",
         str(port),
         "--max-batch",
@@ -428,13 +431,13 @@ def export_untrained(out: Path) -> Path:
     return export_bundle(meta.build().eval(), meta, out / "bundle", formats=["onnx"], verify_n=64)[0]
 
 
-def model_cpu_ms(bundle: Path, batch: int) -> float:
+def model_cpu_ms(bundle: Path, runtime: str, batch: int) -> float:
     """CPU milliseconds per image of the served artifact alone (one intra-op thread, batches of ``batch``):
     the floor under any server's CPU per request, hence a bound on the throughput ratio of two CPU-bound
     servers of the same model on the same cores."""
     from lightship.runtime import load
 
-    predictor = load(bundle, runtime="onnxruntime", threads=1)
+    predictor = load(bundle, runtime=runtime, threads=1)
     images = np.random.default_rng(0).integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8)  # as uploaded
     for _ in range(3):
         predictor.run(images)
@@ -487,6 +490,11 @@ def main() -> int:
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--threads", type=int, help="Runtime threads for both servers (default: all cores)")
     parser.add_argument(
+        "--runtime",
+        default="onnxruntime",
+        help="Artifact both servers run: a runtime or one of the bundle's format names (e.g. onnx-int8)",
+    )
+    parser.add_argument(
         "--soak", action="store_true", help="Soak lightship instead: 5xx count and RSS growth"
     )
     parser.add_argument("--soak-requests", type=int, default=20_000)
@@ -497,7 +505,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_litserve:
-        litserve_main(args.run_litserve, args.port, args.max_batch, args.max_wait_ms, args.threads)
+        litserve_main(
+            args.run_litserve, args.runtime, args.port, args.max_batch, args.max_wait_ms, args.threads
+        )
         return 0
 
     with tempfile.TemporaryDirectory(prefix="lightship-serve-load-") as scratch:
@@ -509,12 +519,13 @@ def main() -> int:
             "max_batch": args.max_batch,
             "max_wait_ms": args.max_wait_ms,
             "threads": args.threads,
+            "runtime": args.runtime,
         }
         servers = ["lightship"] if args.soak else args.servers
         results: list[LoadResult] = []
         for name in servers:
             port = free_port()
-            spec = specs(bundle, port, args.max_batch, args.max_wait_ms, args.threads)[name]
+            spec = specs(bundle, args.runtime, port, args.max_batch, args.max_wait_ms, args.threads)[name]
             process = start(spec, port, Path(scratch) / f"{name}.log")
             try:
                 if args.soak:
@@ -536,7 +547,7 @@ def main() -> int:
         report["loadavg_after"] = os.getloadavg()
         if results:
             report["results"] = [asdict(r) for r in results]
-            report["model_cpu_ms_per_image"] = round(model_cpu_ms(bundle, args.max_batch), 3)
+            report["model_cpu_ms_per_image"] = round(model_cpu_ms(bundle, args.runtime, args.max_batch), 3)
             print_table(results, report["model_cpu_ms_per_image"])
         print(json.dumps(report, indent=2))
         if args.json:
