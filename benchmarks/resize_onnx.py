@@ -51,7 +51,7 @@ def main() -> None:
         example = torch.randint(0, 256, (2, 40, 50, 3), dtype=torch.uint8)
         for name in ("onnx", "onnx-webgpu"):
             with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "model.onnx"
+                path = Path(tmp) / f"{name}.onnx"  # the exporters' own scratch files are named model.*
                 ctx = ExportContext(eager, example, Path(tmp), example.numpy(), opset=20)
                 FORMATS.load(name)(ctx, path)
                 nodes = len(onnx.load(str(path)).graph.node)
