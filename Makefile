@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := runs/demo
 
-.PHONY: setup demo test lint clean js wheel
+.PHONY: setup demo test lint clean js wheel bench-smoke
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: setup
 	@tools/test-tools.sh
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory js; fi
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup  # the docs test on one worker, the rest on the other
+
+# Every benchmark script once, small (about 10 minutes): make bench-smoke DATA=path/to/cifar10-jpg
+bench-smoke: setup js
+	tools/bench-smoke.sh $(DATA)
 
 wheel: setup js
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
