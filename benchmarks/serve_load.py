@@ -1,4 +1,4 @@
-"""Load benchmark: ``lightship serve`` against LitServe serving the same ONNX model, on loopback only.
+"""Load benchmark: ``lightship serve`` against LitServe serving the same bundle artifact, on loopback only.
 
 Both servers are started by this script as subprocesses, one after the other (so they never compete for
 the CPU), and driven by the same load generator: N asyncio workers, each on its own keep-alive HTTP/1.1
@@ -9,6 +9,7 @@ the same for both servers.
     python benchmarks/serve_load.py                       # throughput + p50/p99 at concurrency 1, 8, 64
     python benchmarks/serve_load.py --soak                # 20,000 requests, 5% bad (hostile corpus too)
     python benchmarks/serve_load.py --bundle BUNDLE --json out.json
+    python benchmarks/serve_load.py --bundle BUNDLE --runtime onnx-int8   # another artifact, in both servers
 
 Without --bundle an untrained airbench (32 px, 10 classes) is exported to ONNX in a temp folder.
 """
@@ -49,7 +50,7 @@ except ImportError:  # only the LitServe side of the comparison needs it
 
 if ls is not None:
 
-    class OnnxAPI(ls.LitAPI):
+    class BundleAPI(ls.LitAPI):
         """The same bundle artifact and decoding policy as lightship, batched by LitServe itself.
         Module level: LitServe pickles the API into its worker process."""
 
@@ -88,7 +89,7 @@ def litserve_main(
     bundle: Path, runtime: str, port: int, max_batch: int, batch_timeout_ms: float, threads: int | None
 ) -> None:
     """Run LitServe with its own batching (max batch, batch timeout) over the bundle's artifact."""
-    api = OnnxAPI(bundle, runtime, threads, max_batch_size=max_batch, batch_timeout=batch_timeout_ms / 1000)
+    api = BundleAPI(bundle, runtime, threads, max_batch_size=max_batch, batch_timeout=batch_timeout_ms / 1000)
     server = ls.LitServer(api, accelerator="cpu", workers_per_device=1)
     server.run(host=HOST, port=port, generate_client_file=False, num_api_servers=1, log_level="warning")
 
