@@ -1,20 +1,23 @@
-"""Browser latency of the web app (onnxruntime-web, WebAssembly) next to Python ONNX Runtime, same machine.
+"""Browser latency of the web app (WebAssembly) next to Python ONNX Runtime, same machine and thread count.
 
 For airbench (32 px) and mobilenet_v3_small (224 px), untrained (latency does not depend on the weights):
-export an ONNX bundle, build the site, and time one image of the model's size in headless Chromium (the
-page's own per-image ``session.run`` time, ``data-ms``) and in Python (``lightship.load(...,
-runtime="onnxruntime")``), after ``--warmup`` runs. Browser and Python batches alternate for ``--rounds``
-rounds so that both see the same load on a shared machine; medians are over all rounds.
+export a bundle with the ``onnx`` and ``web-litert`` artifacts, build the site, and time one image of the
+model's size in headless Chromium (the page's own per-image time, ``data-ms``) on each of its CPU backends
+(``--backends``: ``litert``, LiteRT.js on ``web-litert``, the page's default; ``wasm``, onnxruntime-web on
+``onnx``) and in Python (``lightship.load(..., format="onnx")``, Python's fastest CPU path, the one the
+ratios are to; and ``format="web-litert"``, the page's two stages in native ONNX Runtime and LiteRT), after
+``--warmup`` runs. Browser and Python batches alternate for ``--rounds`` rounds so
+that both see the same load on a shared machine; medians are over all rounds.
 
-``--profile`` also times variants with a bare session harness (web/tools/latency.html) to show what moves
-the figure: onnxruntime-web's JSEP build (what the page loaded before) against its plain WebAssembly build,
-the graph optimisation levels, and the graph without its in-model antialiased Resize (valid only at the
-model's size: it shows what the resize costs), each next to Python ONNX Runtime on the same file.
+``--profile`` also times onnxruntime-web variants with a bare session harness (web/tools/latency.html) to
+show what moves its figure: its JSEP build against its plain WebAssembly build, the graph optimisation
+levels, and the graph without its in-model antialiased Resize (valid only at the model's size: it shows
+what the resize costs), each next to Python ONNX Runtime on the same file.
 
 Needs the built web app and Chromium (see docs/web.md).
 
     .venv/bin/python benchmarks/web_latency.py [--runs 30] [--rounds 3] [--threads 1 2] [--profile]
-        [--baseline-dist OLD/web/dist]     # also the page of another build, e.g. before a change
+        [--backends litert wasm] [--baseline-dist OLD/web/dist]   # also the page of another build
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ def page_ms(url: str, image: Path, count: int) -> list[float]:
     return [float(r["ms"]) for r in report["results"]]
 
 
-def predictor_ms(bundle: Path, pixels: np.ndarray, count: int, threads: int) -> list[float]:
-    predictor = load(bundle, runtime="onnxruntime", threads=threads)
+def predictor_ms(bundle: Path, pixels: np.ndarray, count: int, threads: int, format: str) -> list[float]:
+    predictor = load(bundle, format=format, threads=threads)
     return timed(lambda: predictor.run(pixels[None]), count)
 
 
@@ -140,20 +143,23 @@ def main_table(
 ) -> None:
     """Each site's page and Python, alternating, per thread count; the page's first image is reported apart."""
     for threads in args.threads:
-        web, first, py = defaultdict(list), defaultdict(list), []
+        web, first, py, py_litert = defaultdict(list), defaultdict(list), [], []
         count = args.runs + args.warmup
+        rows = [(label, backend) for label in sites for backend in args.backends]
         for _ in range(args.rounds):
-            for label, site in sites.items():
-                times = page_ms(f"{site.url}?backend=wasm&threads={threads}", image, count)
-                web[label] += times[args.warmup :]
-                first[label].append(times[0])
-            py += predictor_ms(bundle, pixels, count, threads)[args.warmup :]
-        for label in sites:
-            row = f"{label}, wasm, {threads} thr"
+            for label, backend in rows:
+                times = page_ms(f"{sites[label].url}?backend={backend}&threads={threads}", image, count)
+                web[label, backend] += times[args.warmup :]
+                first[label, backend].append(times[0])
+            py += predictor_ms(bundle, pixels, count, threads, "onnx")[args.warmup :]
+            py_litert += predictor_ms(bundle, pixels, count, threads, "web-litert")[args.warmup :]
+        for label, backend in rows:
+            row, times = f"{label}, {backend}, {threads} thr", web[label, backend]
             print(
-                f"{name:20} {row:30} {stats(web[label])} {ratios(web[label], py)} {np.median(first[label]):7.1f}"
+                f"{name:20} {row:30} {stats(times)} {ratios(times, py)} {np.median(first[label, backend]):7.1f}"
             )
         print(f"{name:20} {f'Python onnxruntime, {threads} thr':30} {stats(py)}")
+        print(f"{name:20} {f'Python web-litert, {threads} thr':30} {stats(py_litert)}")
 
 
 def profile_table(site: Site, bundle: Path, name: str, size: int, pixels: np.ndarray, args) -> None:
@@ -202,6 +208,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["litert", "wasm"],
+        choices=["litert", "wasm"],
+        help="the page's CPU backends to time (?backend=): LiteRT.js on web-litert, onnxruntime-web on onnx",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also time the variants that explain the figure"
     )
     parser.add_argument("--baseline-dist", type=Path, help="also time the page of another web/dist build")
@@ -220,7 +233,9 @@ def main() -> None:
             size = MODELS[name]
             torch.manual_seed(0)
             meta = ModelMeta(name, 10, [str(i) for i in range(10)], size, [0.5] * 3, [0.25] * 3)
-            bundle, _ = export_bundle(meta.build().eval(), meta, Path(tmp) / name, formats=["onnx"])
+            bundle, _ = export_bundle(
+                meta.build().eval(), meta, Path(tmp) / name, formats=["onnx", "web-litert"]
+            )
             pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
             image = Path(tmp) / f"{name}.png"
             Image.fromarray(pixels).save(image)

@@ -48,9 +48,11 @@ def chromium(web_tools: None) -> Path:
     return CHROMIUM
 
 
-#: What the page runs: ``onnx`` on WebAssembly; on WebGPU (whose kernels refuse the antialiased Resize) the
-#: matrix-product-resize graphs, fp16 where the adapter has 'shader-f16', else fp32 (web/src/app.js).
-WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16"]
+#: What the page runs: ``web-litert`` in LiteRT.js (its pixels graph in onnxruntime-web, its .tflite in LiteRT.js,
+#: the default on WebAssembly), ``onnx`` on WebAssembly (?backend=wasm, and the fallback); on WebGPU (whose
+#: kernels refuse the antialiased Resize) the matrix-product-resize graphs, fp16 where the adapter has
+#: 'shader-f16', else fp32 (web/src/app.js). web-litert needs the ``litert`` extra (installed in CI).
+WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16", "web-litert"]
 
 
 @pytest.fixture(scope="session")
@@ -105,8 +107,8 @@ def _one_level(pixels: np.ndarray, channel: int) -> np.ndarray:
 
 
 def python_reference(bundle: Path, images: list[Path], format: str) -> dict[str, Reference]:
-    """file name -> Python's pixels (lightship.images) and ONNX Runtime's probabilities with the ``format``
-    artifact for the same files."""
+    """file name -> Python's pixels (lightship.images) and probabilities with the ``format`` artifact for the
+    same files (its runtime: ONNX Runtime; for web-litert, ONNX Runtime and LiteRT)."""
     from lightship.runtime import load
 
     predictor = load(bundle, format=format)
@@ -123,6 +125,12 @@ def python_reference(bundle: Path, images: list[Path], format: str) -> dict[str,
 def reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
     """Python's answers with the ``onnx`` artifact (the page's on WebAssembly)."""
     return python_reference(bundle, images, "onnx")
+
+
+@pytest.fixture(scope="session")
+def litert_reference(bundle: Path, images: list[Path]) -> dict[str, Reference]:
+    """Python's answers with the ``web-litert`` artifact (the page's default on WebAssembly, LiteRT.js)."""
+    return python_reference(bundle, images, "web-litert")
 
 
 @pytest.fixture(scope="session")

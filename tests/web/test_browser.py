@@ -9,6 +9,7 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 
 from lightship.export.gates import limit
 from lightship.web import build_site
@@ -24,34 +25,64 @@ SCREENSHOT = REPO / "docs" / "images" / "web-app.png"
 BROWSER_CMYK_JPEG = "jpg_cmyk"
 
 
-def test_page_decodes_and_classifies_like_python(node, chromium, site_url, images, reference, tmp_path):
-    weakest = check_thresholds(reference)
-    report = run_browser(node, f"{site_url}?backend=wasm", images, "--pixels", str(tmp_path / "pixels"))
+#: The default page (LiteRT.js on WebAssembly, the web-litert artifact: no fallback, so no reason shown).
+LITERT_INFO = "WebAssembly (LiteRT.js), 1 thread, web-litert"
+
+
+@pytest.mark.parametrize("backend", ["litert", "wasm"])
+def test_page_decodes_and_classifies_like_python(
+    node, chromium, site_url, images, reference, litert_reference, tmp_path, backend
+):
+    """The default page runs web-litert in LiteRT.js and gives Python's probabilities for that artifact (its pixels
+    graph in ONNX Runtime, its .tflite in LiteRT); ?backend=wasm runs the ``onnx`` artifact in onnxruntime-web and
+    gives Python's ONNX Runtime probabilities. The page's decoder (the same on both) is checked on the first."""
+    expected = litert_reference if backend == "litert" else reference
+    weakest = check_thresholds(expected)
+    query, pixels_dir = ("", tmp_path / "pixels") if backend == "litert" else ("?backend=wasm", None)
+    extra = ("--pixels", str(pixels_dir)) if pixels_dir else ()
+    report = run_browser(node, f"{site_url}{query}", images, *extra)
     assert report["status"] == "ready" and report["consoleErrors"] == [], report
+    info = report["info"]
+    if backend == "litert":
+        assert info == LITERT_INFO, info
+    else:  # onnxruntime-web's default threads: min(4, cores / 2)
+        assert info.startswith("WebAssembly, ") and info.endswith(", onnx"), info
     cards = {r["file"]: r for r in report["results"]}
     worst_prob, cmyk_prob = 0.0, 0.0
     for path in images:
-        name, ref = path.name, reference[path.name]
+        name, ref = path.name, expected[path.name]
         if path.suffix == ".tif":  # Chromium has no TIFF decoder: refused, with the way out
             assert "TIFF images cannot be decoded in the browser" in cards[name]["error"], cards[name]
             continue
-        pixels = read_pixels(tmp_path / "pixels", name)
-        assert not isinstance(pixels, str), f"{name}: {pixels}"
         probs = np.asarray(json.loads(cards[name]["probs"]))
         delta = float(np.abs(probs - ref.probs).max())
+        if name.startswith(BROWSER_CMYK_JPEG):
+            cmyk_prob = max(cmyk_prob, delta)
+        else:
+            assert delta <= PROB_TOL, f"{name}: probabilities differ by {delta:.2e}"
+            worst_prob = max(worst_prob, delta)
+        if not pixels_dir:
+            continue
+        pixels = read_pixels(pixels_dir, name)
+        assert not isinstance(pixels, str), f"{name}: {pixels}"
         most, fraction = pixel_difference(pixels, ref.pixels)
         if name.startswith(BROWSER_CMYK_JPEG):
             assert most <= 1 and fraction <= 0.5, f"{name}: {most} levels, {fraction:.1%} of values"
-            cmyk_prob = max(cmyk_prob, delta)
-            continue
-        assert most == 0, (
-            f"{name}: pixels differ from Python's by up to {most} levels ({fraction:.1%} of values)"
+        else:
+            assert most == 0, (
+                f"{name}: pixels differ from Python's by up to {most} levels ({fraction:.1%} of values)"
+            )
+    if backend == "litert":  # for the record: LiteRT.js against Python's ONNX Runtime on the onnx artifact
+        versus_onnx = max(
+            float(np.abs(np.asarray(json.loads(cards[p.name]["probs"])) - reference[p.name].probs).max())
+            for p in images
+            if p.suffix != ".tif" and not p.name.startswith(BROWSER_CMYK_JPEG)
         )
-        assert delta <= PROB_TOL, f"{name}: probabilities differ by {delta:.2e}"
-        worst_prob = max(worst_prob, delta)
+        print(f"\nbrowser (LiteRT.js, web-litert) vs Python's onnx artifact: max |Δprob| {versus_onnx:.1e}")
     print(
-        f"\nbrowser vs Python on {len(images)} files: pixels identical except CMYK JPEG (<= 1 level); "
-        f"max |Δprob| {worst_prob:.1e} (tolerance {PROB_TOL:.0e}; a one-level shift of one channel moves "
+        f"\nbrowser ({info}) vs Python on {len(images)} files: "
+        + ("pixels identical except CMYK JPEG (<= 1 level); " if pixels_dir else "")
+        + f"max |Δprob| {worst_prob:.1e} (tolerance {PROB_TOL:.0e}; a one-level shift of one channel moves "
         f"them by >= {weakest:.1e}); CMYK JPEG max |Δprob| {cmyk_prob:.1e}"
     )
 
@@ -63,17 +94,15 @@ def test_page_explains_files_it_cannot_read_and_works_offline(node, chromium, si
     broken.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     first = images[0]
     shot = tmp_path / "page.png"
-    report = run_browser(
-        node, f"{site_url}?backend=wasm", [first, not_image, broken], "--screenshot", str(shot), "--offline"
-    )
-    assert report["status"] == "ready", report
+    report = run_browser(node, site_url, [first, not_image, broken], "--screenshot", str(shot), "--offline")
+    assert report["status"] == "ready" and report["info"] == LITERT_INFO, report
     assert report["crossOriginIsolated"] is True
     assert report["failedRequests"] == [] and report["consoleErrors"] == [], report
     errors = {r["file"]: r["error"] for r in report["results"] if r["testid"] == "error"}
     assert "not an image" in errors["notes.txt"] and "cannot decode" in errors["broken.jpg"], errors
     prediction = next(r for r in report["results"] if r["testid"] == "prediction")
-    offline = report["offline"]
-    assert offline["status"] == "ready", offline
+    offline = report["offline"]  # LiteRT.js and the model from the service worker's cache
+    assert offline["status"] == "ready" and offline["info"] == LITERT_INFO, offline
     assert offline["results"][0]["probs"] == prediction["probs"], offline
     assert shot.stat().st_size > 10_000  # a real page screenshot, not an empty image
     if os.environ.get(
@@ -87,10 +116,36 @@ def test_page_explains_a_bundle_it_cannot_read(node, chromium, bundle, web_dist,
     site = build_site(bundle, tmp_path / "site")
     model = site / "bundle" / "model.onnx"
     model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
-    with serving(site) as url:
-        report = run_browser(node, url, [])
+    with serving(site) as url:  # the default page runs web-litert and never fetches model.onnx
+        report = run_browser(node, f"{url}?backend=wasm", [])
     assert report["status"] == "no model"
-    assert "does not match its sha256" in report["bundleError"], report
+    assert "model.onnx does not match its sha256" in report["bundleError"], report
+
+
+def test_page_opens_a_bundle_picked_as_files(
+    node, chromium, bundle, site_url, images, reference, litert_reference
+):
+    """ "Open another bundle": manifest.json with the web-litert files runs LiteRT.js; with model.onnx alone the
+    page names the file it lacks and runs the ONNX model. Both with Python's answers."""
+
+    def picked(*names: str) -> list[str]:
+        return [arg for name in names for arg in ("--bundle-file", str(bundle / name))]
+
+    litert_files = picked("manifest.json", "model.web.tflite", "model.web.pixels.onnx")
+    for files, info, expected in (
+        (litert_files, LITERT_INFO, litert_reference),
+        (
+            picked("manifest.json", "model.onnx"),
+            ", onnx (not used: litert: pick model.web.tflite too: manifest.json names it as a model file)",
+            reference,
+        ),
+    ):
+        report = run_browser(node, site_url, images[:1], *files)
+        assert report["status"] == "ready" and report["consoleErrors"] == [], report
+        assert report["info"].endswith(info), report["info"]
+        (card,) = report["results"]
+        delta = np.abs(np.asarray(json.loads(card["probs"])) - expected[card["file"]].probs).max()
+        assert delta <= PROB_TOL, (card["file"], delta)
 
 
 def _webgpu_files(images: list) -> list:

@@ -68,16 +68,27 @@ def manifest(
     return data
 
 
-def choose(node: str, data: dict, allow_unverified: bool = False) -> dict:
-    options = json.dumps({"allowUnverified": allow_unverified, "root": "B"})
+def parsed(node: str, data: dict, body: str) -> dict:
+    """Run ``body`` (JavaScript returning a result) with ``text`` bound to ``data`` as manifest.json text; a
+    thrown error becomes {error, bundleError}."""
     return run_core(
         node,
         f"""
         try {{
-          const parsed = core.parseManifest({json.dumps(json.dumps(data))}, 'manifest.json', {options});
-          return {{ format: parsed.artifact.format, limits: parsed.limits, notice: parsed.notice,
-                    unverified: parsed.unverified }};
+          const text = {json.dumps(json.dumps(data))};
+          {body}
         }} catch (error) {{ return {{ error: error.message, bundleError: error instanceof core.BundleError }}; }}""",
+    )
+
+
+def choose(node: str, data: dict, allow_unverified: bool = False) -> dict:
+    options = json.dumps({"allowUnverified": allow_unverified, "root": "B"})
+    return parsed(
+        node,
+        data,
+        f"""const parsed = core.parseManifest(text, 'manifest.json', {options});
+          return {{ format: parsed.artifact.format, limits: parsed.limits, notice: parsed.notice,
+                    unverified: parsed.unverified }};""",
     )
 
 
@@ -174,3 +185,63 @@ def test_sha256_check_and_top_k_agree_with_python(node):
     expected = top_classes(probs, ["a", "b", "c", "d", "e"], 4)
     assert [(t["label"], t["score"]) for t in found["top"]] == expected
     assert len(found["capped"]) == 1
+
+
+def with_web_litert(data: dict, paths=("model.web.tflite", "model.web.pixels.onnx"), passed=True) -> dict:
+    """``data`` plus a web-litert artifact (the page's LiteRT.js one) whose files are ``paths``."""
+    entry = artifact("web-litert", "litert-web", passed)
+    entry["file"] = paths[0]
+    entry["files"] = [{"path": path, "bytes": 1, "sha256": "0" * 64} for path in paths]
+    data["artifacts"].append(entry)
+    return data
+
+
+def choose_litert(node: str, data: dict, allow_unverified: bool = False) -> dict:
+    options = json.dumps({"allowUnverified": allow_unverified, "root": "B"})
+    return parsed(
+        node,
+        data,
+        f"""const {{ manifest }} = core.parseManifest(text, 'manifest.json', {{}});
+          const chosen = core.chooseWebLitert(manifest, {options});
+          return {{ format: chosen.artifact.format, model: chosen.model.path, pixels: chosen.pixels.path,
+                    unverified: chosen.unverified }};""",
+    )
+
+
+def test_web_litert_is_the_pages_alone_the_node_runner_keeps_onnx(node):
+    """web-litert (runtime litert-web) first in the manifest's preference: the ONNX choice (the Node runner's and
+    the page's wasm/WebGPU backends') still takes ONNX Runtime's artifact; the page's litert backend takes the
+    .tflite and its pixels graph."""
+    data = with_web_litert(manifest(3, [("onnx", "onnxruntime")], ["web-litert", "onnx"]))
+    assert choose(node, data)["format"] == "onnx"
+    assert choose_litert(node, data) == {
+        "format": "web-litert",
+        "model": "model.web.tflite",
+        "pixels": "model.web.pixels.onnx",
+        "unverified": None,
+    }
+    missing = choose_litert(node, manifest(3, [("onnx", "onnxruntime")], ["onnx"]))
+    assert missing["bundleError"] is True and "--formats web-litert" in missing["error"], missing
+
+
+@pytest.mark.parametrize(
+    "paths", [("model.web.tflite",), ("model.web.tflite", "a.onnx", "b.onnx"), ("model.web.tflite", "x.bin")]
+)
+def test_a_web_litert_artifact_without_exactly_its_two_files_is_refused(node, paths):
+    data = with_web_litert(manifest(3, [("onnx", "onnxruntime")], ["onnx"]), paths)
+    refused = choose_litert(node, data)
+    assert refused["bundleError"] is True and "one .onnx pixels graph" in refused["error"], refused
+
+
+def test_web_litert_paths_unverified_and_the_override_follow_the_onnx_rules(node):
+    data = with_web_litert(manifest(3, [("onnx", "onnxruntime")], ["onnx"]), passed=False)
+    python = unverified_reason(data, data["artifacts"][-1], "B")
+    refused = choose_litert(node, data)
+    assert refused["bundleError"] is True and python in refused["error"], refused
+    assert "fp32.max_abs_prob_diff" in refused["error"]
+    assert choose_litert(node, data, allow_unverified=True)["unverified"] == python
+    escaping = with_web_litert(
+        manifest(3, [("onnx", "onnxruntime")], ["onnx"]), ("model.web.tflite", "../model.web.pixels.onnx")
+    )
+    refused = choose(node, escaping)  # parseManifest checks every artifact's paths, web-litert's too
+    assert refused["bundleError"] is True and "artifact web-litert: file path" in refused["error"], refused

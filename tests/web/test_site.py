@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -16,6 +17,9 @@ from lightship.web.site import WebBuildMissing
 
 from .support import serving
 
+#: LiteRT.js's builds the site serves (web/build.mjs): relaxed SIMD, relaxed SIMD + threads, plain SIMD.
+LITERT_BUILDS = ("", "threaded_", "compat_")
+
 
 def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_path):
     assert web_command(bundle, tmp_path / "site") == 0
@@ -26,25 +30,39 @@ def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_
         "sw.js",
         "ort/ort.min.mjs",
         "ort/ort.wasm.min.mjs",
+        *(f"litert/litert_wasm_{build}internal.{ext}" for build in LITERT_BUILDS for ext in ("js", "wasm")),
         "bundle/manifest.json",
         "bundle/model.onnx",
     ):
         assert (site / name).is_file(), name
+    assert not list(site.glob("litert/*jspi*")), "LiteRT.js's JSPI build is never loaded"
     listing = json.loads((site / "offline.json").read_text())
     assert "bundle/model.onnx" in listing["files"] and "./" in listing["files"]
+    assert "litert/litert_wasm_internal.wasm" in listing["files"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir()), "temp folder left behind"
 
 
-def test_site_carries_the_webgpu_models_when_the_bundle_has_them(bundle, web_dist, tmp_path):
-    """The page runs onnx-fp16 or onnx-webgpu on WebGPU (web/src/app.js), so the site copies them beside the
-    fp32 one, each checked against its sha256."""
+@pytest.mark.parametrize(
+    ("names", "tampered"),
+    [
+        (("model.onnx", "model.webgpu.onnx", "model.fp16.onnx"), "model.fp16.onnx"),
+        (("model.web.tflite", "model.web.pixels.onnx"), "model.web.pixels.onnx"),
+    ],
+    ids=["webgpu", "web-litert"],
+)
+def test_site_carries_each_backends_models_when_the_bundle_has_them(
+    bundle, web_dist, tmp_path, names, tampered
+):
+    """The page runs web-litert in LiteRT.js (its default on WebAssembly, web/src/model.js) and onnx-fp16 or
+    onnx-webgpu on WebGPU (web/src/app.js), so the site copies them beside the fp32 ONNX one, each checked
+    against its sha256."""
     site = build_site(bundle, tmp_path / "site")
-    for name in ("model.onnx", "model.webgpu.onnx", "model.fp16.onnx"):
+    for name in names:
         assert (site / "bundle" / name).read_bytes() == (bundle / name).read_bytes(), name
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)
-    (copy / "model.fp16.onnx").write_bytes(b"tampered")
-    with pytest.raises(BundleError, match=r"model\.fp16\.onnx does not match its sha256"):
+    (copy / tampered).write_bytes(b"tampered")
+    with pytest.raises(BundleError, match=re.escape(tampered) + " does not match its sha256"):
         build_site(copy, tmp_path / "site2")
 
 

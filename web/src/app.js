@@ -1,5 +1,5 @@
 // The page: load the bundle, then classify dropped, picked or camera images one after another.
-import { BundleError, bundleFromFiles, bundleFromUrl } from './bundle.js';
+import { BundleError, filesSource, litertArtifact, onnxArtifact, readManifest, urlSource } from './bundle.js';
 import { topK } from './bundle-core.js';
 import { cameraAvailable, captureFrame, startCamera } from './camera.js';
 import { DecodeError, decodeFile } from './decode.js';
@@ -30,7 +30,7 @@ function showBundleError(message) {
 /**
  * Formats a backend prefers over the manifest's order. WebGPU cannot run the `onnx` artifact (its Resize kernel
  * refuses antialiasing): it runs the fp16 model where the adapter has 'shader-f16', else the fp32 one with the
- * same matrix-product resize.
+ * same matrix-product resize. (The litert backend runs the web-litert artifact, never an ONNX one.)
  */
 function preferences(features, format) {
   if (format) return { webgpu: [format], wasm: [format] };
@@ -38,32 +38,47 @@ function preferences(features, format) {
   return { webgpu, wasm: [] };
 }
 
-/** `load(prefer)` reads the bundle's manifest and its artifact (bundle.js). */
-async function useBundle(load) {
+/** Read the bundle `source` (bundle.js's urlSource or filesSource) and load its model on the first backend
+ * that runs it; the files of an artifact are fetched only when a backend tries it. */
+async function useBundle(source) {
   setStatus('loading', 'loading');
   $('bundle-error').hidden = true;
   try {
     const features = await webgpuFeatures();
-    const backends = backendOrder(params.get('backend'), features);
-    const prefer = preferences(features, params.get('format'));
-    const first = await load(prefer[backends[0]]);
-    const { manifest } = first;
-    limits = first.limits;
-    const reusable = (backend) => backend === backends[0] || !prefer.webgpu.includes(first.artifact.format);
+    const format = params.get('format');
+    const backends = backendOrder(params.get('backend'), features, format);
+    const prefer = preferences(features, format === 'web-litert' ? null : format);
+    const text = await source.manifest();
+    // Checked before any backend is tried: schema, paths, an ONNX artifact (the page's fallback).
+    const onnx = readManifest(text, source, { ...bundleOptions, prefer: prefer.wasm });
+    const { manifest } = onnx;
+    // An unverified web-litert artifact is allowed only where the ONNX one is unverified too: a verified
+    // artifact always wins over an allowed unverified one, as among ONNX artifacts (bundle-core's chooseArtifact).
+    const litertOptions = { allowUnverified: bundleOptions.allowUnverified && onnx.unverified !== null };
     // The last artifact asked for is the one the model runs (Model.create tries backends in order).
+    let chosen = null;
     const artifacts = async (backend) => {
-      const loaded = reusable(backend) ? first : await load(prefer[backend]);
-      unverified = loaded.unverified;
-      return loaded;
+      chosen = backend === 'litert'
+        ? await litertArtifact(source, manifest, litertOptions)
+        : await onnxArtifact(source, readManifest(text, source, { ...bundleOptions, prefer: prefer[backend] }));
+      return chosen;
     };
     const threads = Number(params.get('threads')) || undefined;
-    model = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
+    const loaded = await Model.create(artifacts, manifest.labels, manifest.input.image_size, { backends, threads });
+    const previous = model;
+    model = loaded;
+    limits = onnx.limits;
+    unverified = chosen.unverified;
+    if (previous) queue = queue.then(() => previous.release()).catch(() => {});
     $('model-name').textContent = `· ${manifest.model.name}, ${manifest.labels.length} classes`;
     $('model-info').textContent = unverified ? `${model.description} · UNVERIFIED: ${unverified}` : model.description;
     for (const id of ['files', 'camera-start']) $(id).disabled = false;
     setStatus('ready');
   } catch (error) {
+    const previous = model;
     model = null;
+    if (previous) queue = queue.then(() => previous.release()).catch(() => {});
+    for (const id of ['files', 'camera-start']) $(id).disabled = true;
     showBundleError(error instanceof BundleError ? error.message : String(error.message ?? error));
   }
 }
@@ -105,8 +120,7 @@ function wireInputs() {
   });
   $('clear').addEventListener('click', () => $('results').replaceChildren());
   $('bundle-files').addEventListener('change', (event) => {
-    const files = event.target.files;
-    useBundle((prefer) => bundleFromFiles(files, { ...bundleOptions, prefer }));
+    useBundle(filesSource(event.target.files));
   });
 }
 
@@ -136,4 +150,4 @@ wireInputs();
 wireCamera();
 registerOffline();
 const bundleUrl = new URL(params.get('bundle') ?? 'bundle/', location.href);
-useBundle((prefer) => bundleFromUrl(bundleUrl, { ...bundleOptions, prefer }));
+useBundle(urlSource(bundleUrl));

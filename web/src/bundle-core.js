@@ -1,7 +1,8 @@
 // The bundle contract in JavaScript (docs/bundle.md), one module for the web app and the Node runner:
 // which schema versions are read, that every file path stays inside the bundle, which artifact runs (the
 // manifest's runtime_preference, restricted to what ONNX Runtime runs and to artifacts that passed
-// verification), the sha256 checks, the input limits, and the top-k of a prediction.
+// verification; the web app's LiteRT.js artifact, web-litert, apart), the sha256 checks, the input limits,
+// and the top-k of a prediction.
 // The web app bundles it with esbuild (web/src/bundle.js); the Node runner imports it by relative path
 // (node/bundle.mjs). It uses only what both have: JSON, Web Crypto (globalThis.crypto, Node 20+).
 
@@ -104,6 +105,37 @@ export function chooseArtifact(manifest, { allowUnverified = false, root, prefer
   if (allowUnverified) return { artifact: candidates[0], unverified: reasons[0] };
   throw new BundleError(`refusing to use an unverified artifact: ${reasons.join(' | ')}. `
     + 'Re-export or re-verify the bundle, or allow it explicitly (node: --allow-unverified; page: ?allow-unverified=1)');
+}
+
+/** The web app's LiteRT.js artifact (docs/web.md): `model.web.pixels.onnx`, run by onnxruntime-web, turns the
+ * uint8 image into the model's input (the antialiased resize, whole levels 0..255); `model.web.tflite`, run by
+ * LiteRT.js, maps those `pixels` to `probs` and `logits`. The Node runner never runs it (chooseArtifact takes
+ * ONNX Runtime's artifacts only). */
+export const WEB_LITERT = Object.freeze({ format: 'web-litert', runtime: 'litert-web' });
+
+/**
+ * {artifact, unverified, model, pixels} of the manifest's web-litert artifact: `model` is the file record of its
+ * .tflite, `pixels` that of its pixels graph (its one other file, an .onnx). BundleError when the bundle has
+ * none, when its files are not those two, or when it is unverified, unless `allowUnverified` (then
+ * `unverified` says why). The manifest must have been read with parseManifest (which checks every path).
+ */
+export function chooseWebLitert(manifest, { allowUnverified = false, root } = {}) {
+  const { format, runtime } = WEB_LITERT;
+  const artifact = (manifest.artifacts ?? []).find((a) => a.format === format && a.runtime === runtime);
+  if (!artifact) {
+    throw new BundleError('the bundle has no web-litert artifact; export it with lightship export --formats web-litert');
+  }
+  const files = artifact.files ?? [];
+  const model = files.find((record) => record.path === artifact.file);
+  const others = files.filter((record) => record !== model);
+  const pixels = others.length === 1 && String(others[0].path).endsWith('.onnx') ? others[0] : null;
+  if (!model || !String(model.path).endsWith('.tflite') || !pixels) {
+    throw new BundleError(`artifact web-litert: expected a .tflite model and one .onnx pixels graph, not `
+      + `${JSON.stringify(files.map((record) => record.path))}; re-export it`);
+  }
+  const unverified = unverifiedReason(manifest, artifact, root);
+  if (unverified && !allowUnverified) throw new BundleError(`refusing to use an unverified artifact: ${unverified}`);
+  return { artifact, unverified, model, pixels };
 }
 
 /**

@@ -1,16 +1,26 @@
 // Service worker: precaches the files listed in offline.json under a cache named by the site version,
 // then serves cache first. offline.json itself is network first, so a changed site is noticed online.
-// onnxruntime-web's WebGPU build (ort/*.jsep.*, 28 MB) is not precached: only pages that run on WebGPU
-// load it, and it is cached on that first use.
+// Not precached, but cached on first use (lazy): onnxruntime-web's WebGPU build (ort/*.jsep.*, 28 MB), which
+// only pages that run on WebGPU load, and the LiteRT.js builds (litert/, 9 MB each) other than the one this
+// browser loads by default: the relaxed-SIMD build where WebAssembly has relaxed SIMD, else the compat one
+// (the threaded build is loaded only with ?threads=N on a cross-origin isolated page).
 const VERSION = new URL(self.location.href).searchParams.get('v');
 const CACHE = `lightship-${VERSION}`;
-const LAZY = /\.jsep\./;
+/** A module using a relaxed SIMD instruction, as @litertjs/core's feature check (WASM_RELAXED_SIMD_CHECK). */
+const RELAXED_SIMD = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3,
+  2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]));
+const LITERT_BUILD = RELAXED_SIMD ? 'litert_wasm_internal.' : 'litert_wasm_compat_internal.';
+
+function lazy(path) {
+  const name = path.split('/').pop();
+  return name.includes('.jsep.') || (name.startsWith('litert_wasm_') && !name.startsWith(LITERT_BUILD));
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const listing = await (await fetch('offline.json', { cache: 'no-store' })).json();
     const cache = await caches.open(CACHE);
-    await cache.addAll(['offline.json', ...listing.files.filter((file) => !LAZY.test(file))]);
+    await cache.addAll(['offline.json', ...listing.files.filter((file) => !lazy(file))]);
     await self.skipWaiting();
   })());
 });
@@ -35,7 +45,7 @@ async function cacheFirst(request) {
   const cached = await caches.match(request, { ignoreSearch: true });
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok && LAZY.test(new URL(request.url).pathname)) {
+  if (response.ok && lazy(new URL(request.url).pathname)) {
     await (await caches.open(CACHE)).put(request, response.clone());
   }
   return response;

@@ -2,8 +2,11 @@
 // the page status, every result card's data-* attributes, failed requests and console errors.
 // Used by tests/web (parity with Python) and benchmarks/web_latency.py.
 //
-//   node web/tools/browser.mjs --url URL [--screenshot PNG] [--offline] [--pixels DIR] [--webgpu] IMAGE...
+//   node web/tools/browser.mjs --url URL [--screenshot PNG] [--offline] [--pixels DIR] [--webgpu]
+//       [--bundle-file FILE]... IMAGE...
 //
+// --bundle-file (repeated): once the page is ready, open these files with "Open another bundle" (manifest.json
+// and model files), wait for that bundle to load, and report its status instead of the first one's.
 // --pixels: also decode every image with the page's own decoder and write its RGB bytes to
 // DIR/<file name>.<width>x<height>.rgb (or DIR/<file name>.err with the message), for parity tests.
 // --offline: afterwards cut the network, reload, and classify the first image again (service worker).
@@ -24,7 +27,8 @@ const TIMEOUT = 180_000;
 const { values: options, positionals: images } = parseArgs({
   allowPositionals: true,
   options: { url: { type: 'string' }, screenshot: { type: 'string' }, offline: { type: 'boolean', default: false },
-    pixels: { type: 'string' }, webgpu: { type: 'boolean', default: false } },
+    pixels: { type: 'string' }, webgpu: { type: 'boolean', default: false },
+    'bundle-file': { type: 'string', multiple: true, default: [] } },
 });
 
 async function waitForModel(page) {
@@ -81,6 +85,10 @@ try {
   page.on('response', (res) => res.status() >= 400 && report.failedRequests.push(`${res.url()} HTTP ${res.status()}`));
   await page.goto(options.url);
   Object.assign(report, await waitForModel(page));
+  if (report.status === 'ready' && options['bundle-file'].length) {
+    await page.setInputFiles('#bundle-files', options['bundle-file']); // the page says 'loading' at once
+    Object.assign(report, await waitForModel(page));
+  }
   if (report.status === 'ready' && images.length) {
     report.results = await classify(page, images);
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: false });

@@ -1,7 +1,8 @@
-"""``lightship web``: a bundle as a static web app that classifies images in the browser (onnxruntime-web).
+"""``lightship web``: a bundle as a static web app that classifies images in the browser (LiteRT.js and
+onnxruntime-web).
 
 The app's source is ``web/`` in the repository (built with npm into ``web/dist``); this package copies
-the built app and the bundle's ONNX model into a site folder and can serve it. See ``docs/web.md``.
+the built app and the bundle's artifacts the page runs into a site folder and can serve it. See ``docs/web.md``.
 """
 
 from lightship.web.command import web_command

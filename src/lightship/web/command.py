@@ -18,13 +18,15 @@ def web_command(
     host: str = "127.0.0.1",
     allow_unverified: bool = False,
 ) -> int:
-    """Write a static web app that classifies images in the browser with the bundle's ONNX model.
+    """Write a static web app that classifies images in the browser with the bundle's model.
 
-    The site (HTML/JS/CSS, onnxruntime-web's WebAssembly files, the bundle's manifest.json and ONNX
-    model) can be served by any static host and works offline after the first visit. See docs/web.md.
+    The site (HTML/JS/CSS, onnxruntime-web's and LiteRT.js's WebAssembly files, the bundle's manifest.json
+    and the artifacts the page runs) can be served by any static host and works offline after the first
+    visit. See docs/web.md.
 
     Args:
-        bundle: Bundle folder written by `lightship export` (needs the onnx or onnx-int8 artifact).
+        bundle: Bundle folder written by `lightship export` (needs the onnx or onnx-int8 artifact;
+            web-litert makes the page faster on CPUs).
         out: Site folder to write (replaced when it holds an earlier `lightship web` site).
         serve: Then serve the site until Ctrl-C, with the cross-origin isolation headers that enable
             WebAssembly threads.

@@ -1,5 +1,5 @@
-"""Writing a self-contained static site: the built web app, the bundle's manifest and ONNX model, and
-``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
+"""Writing a self-contained static site: the built web app, the bundle's manifest and the artifacts the page
+runs (ONNX, and LiteRT for its fastest CPU path), and ``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
 
 A site is published, so its manifest.json is the bundle's with local paths scrubbed
 (:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
@@ -27,9 +27,10 @@ REQUIRED = ("index.html", "app.js", "sw.js", "ort/ort.min.mjs")
 #: The runtime whose artifacts the page can run (onnxruntime-web); which one it takes is the bundle's
 #: preference, the same choice web/src/bundle-core.js makes.
 WEB_RUNTIME = "onnxruntime"
-#: Also copied when the bundle has them: the page runs them on WebGPU (web/src/app.js), whose kernels refuse
-#: the antialiased Resize of the ``onnx`` artifact: fp16 where the adapter has 'shader-f16', else fp32.
-WEBGPU_FORMATS = ("onnx-fp16", "onnx-webgpu")
+#: Also copied when the bundle has them (web/src/app.js picks among them): ``web-litert`` for WebAssembly in
+#: LiteRT.js (the page's fastest CPU path, docs/web.md "Backends"), and for WebGPU, whose kernels refuse the
+#: antialiased Resize of the ``onnx`` artifact, ``onnx-fp16`` where the adapter has 'shader-f16', else fp32.
+BACKEND_FORMATS = ("web-litert", "onnx-fp16", "onnx-webgpu")
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -56,10 +57,10 @@ def web_dist() -> Path:
 
 
 def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
-    """The artifact the page runs on WebAssembly (the bundle's preference among ONNX ones, as bundle-core.js
-    picks it), and those for WebGPU (``WEBGPU_FORMATS``) that the bundle has, after checking every file of the
-    manifest: a bundle whose artifact or proof was altered is refused, and so is an unverified artifact
-    unless ``allow_unverified`` (an unverified WebGPU artifact is left out unless allowed)."""
+    """The ONNX artifact the page falls back to on WebAssembly (the bundle's preference among ONNX ones, as
+    bundle-core.js picks it), and those of ``BACKEND_FORMATS`` that the bundle has, after checking every file
+    of the manifest: a bundle whose artifact or proof was altered is refused, and so is an unverified artifact
+    unless ``allow_unverified`` (an unverified backend artifact is left out unless allowed)."""
     manifest = read_manifest(bundle)
     candidates = [a for a in preferred_artifacts(manifest) if a["runtime"] == WEB_RUNTIME]
     if not candidates:
@@ -74,14 +75,14 @@ def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
             + ". Pass --allow-unverified to build the site anyway (the page then also needs ?allow-unverified=1)"
         )
     wasm = (verified or candidates)[0]
-    webgpu = [
+    others = [
         a
         for a in manifest["artifacts"]
-        if a["format"] in WEBGPU_FORMATS
+        if a["format"] in BACKEND_FORMATS
         and a is not wasm
         and (allow_unverified or unverified_reason(manifest, a, str(bundle)) is None)
     ]
-    return [wasm, *webgpu]
+    return [wasm, *others]
 
 
 def _offline_listing(site: Path) -> dict:

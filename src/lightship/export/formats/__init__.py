@@ -143,6 +143,15 @@ FORMATS: Table[ExportFormat] = Table(
             extra="litert",
             extra_module="ai_edge_quantizer",
         ),
+        "web-litert": ExportFormat(
+            target="lightship.export.formats.web_litert:export",
+            runtime="litert-web",
+            precision="fp32",
+            gate="fp32",
+            file="model.web.tflite",
+            extra="litert",
+            extra_module="litert_torch",
+        ),
     },
     error=BundleError,
 )

@@ -25,8 +25,14 @@ def fp32_onnx(ctx: ExportContext) -> Artifact:
     return ctx.shared["onnx"]
 
 
-def export_onnx(module: torch.nn.Module, ctx: ExportContext, path: Path) -> Artifact:
-    """``module`` (the wrapper or a variant of it) as checked, optimised, self-contained ONNX at ``path``."""
+def export_onnx(
+    module: torch.nn.Module,
+    ctx: ExportContext,
+    path: Path,
+    output_names: tuple[str, ...] = InferenceWrapper.OUTPUTS,
+) -> Artifact:
+    """``module`` (the wrapper or a part of it, returning ``output_names``) as checked, optimised,
+    self-contained ONNX at ``path``, taking ``images`` uint8 with dynamic batch, height and width."""
     dims = {0: Dim("batch"), 1: Dim("height"), 2: Dim("width")}
     with torch.no_grad():
         program = torch.onnx.export(
@@ -35,7 +41,7 @@ def export_onnx(module: torch.nn.Module, ctx: ExportContext, path: Path) -> Arti
             dynamo=True,
             opset_version=ctx.opset,
             input_names=["images"],
-            output_names=list(InferenceWrapper.OUTPUTS),
+            output_names=list(output_names),
             dynamic_shapes={"images": dims},
             optimize=True,
             verbose=False,

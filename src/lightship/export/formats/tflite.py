@@ -22,25 +22,29 @@ from lightship.export.edge import CanvasWrapper
 from lightship.export.formats import Artifact, ExportContext
 
 
+def convert(module: torch.nn.Module, sample: dict[str, torch.Tensor], path: Path) -> None:
+    """``module`` converted by litert-torch for inputs shaped like ``sample`` and written to ``path``."""
+    import litert_torch  # the format table checks the extra is installed before calling exporters
+
+    shown = litert_torch.config.show_progress
+    litert_torch.config.show_progress = False  # its per-pass progress lines would bury export's report
+    try:
+        with torch.no_grad():
+            litert_torch.convert(module, sample_kwargs=sample).export(str(path))
+    finally:
+        litert_torch.config.show_progress = shown
+
+
 def fp32_tflite(ctx: ExportContext) -> Artifact:
     """The fp32 .tflite in the scratch folder, converted once per export (tflite-int8 quantises it)."""
     if "tflite" not in ctx.shared:
-        import litert_torch  # the format table checks the extra is installed before calling exporters
-
         path = ctx.scratch_dir / "model.tflite"
         side = ctx.max_input
         sample = {
             "images": torch.zeros(1, side, side, 3, dtype=torch.uint8),
             "size": torch.tensor([side, side], dtype=torch.int32),
         }
-        shown = litert_torch.config.show_progress
-        litert_torch.config.show_progress = False  # its per-pass progress lines would bury export's report
-        try:
-            with torch.no_grad():
-                model = litert_torch.convert(CanvasWrapper(ctx.wrapper), sample_kwargs=sample)
-            model.export(str(path))
-        finally:
-            litert_torch.config.show_progress = shown
+        convert(CanvasWrapper(ctx.wrapper), sample, path)
         versions = {
             "litert_torch": version("litert-torch"),
             "ai_edge_litert": version("ai-edge-litert"),

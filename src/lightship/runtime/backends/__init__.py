@@ -63,6 +63,9 @@ RUNTIMES: Table[RuntimeRow] = Table(
         "litert": RuntimeRow(
             target="lightship.runtime.backends.litert:load", extra="litert", extra_module="ai_edge_litert"
         ),
+        "litert-web": RuntimeRow(
+            target="lightship.runtime.backends.litert_web:load", extra="litert", extra_module="ai_edge_litert"
+        ),
         "coreml": RuntimeRow(
             target="lightship.runtime.backends.coreml:load",
             extra="coreml",
