@@ -27,14 +27,20 @@ def serving(site: Path) -> Iterator[str]:
         server.server_close()
 
 
-def run_node(node: str, script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [node, str(REPO / script), *args], capture_output=True, text=True, timeout=300, check=False
-    )
+def run_node(node: str, script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``script`` run to its end; past ``timeout`` seconds, a failure that shows what it printed so far."""
+    try:
+        return subprocess.run(
+            [node, str(REPO / script), *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as stopped:
+        printed = b"".join(part or b"" for part in (stopped.stdout, stopped.stderr)).decode(errors="replace")
+        raise AssertionError(f"{script} ran past {timeout:.0f} s; it printed:\n{printed[-3000:]}") from None
 
 
 def run_browser(node: str, url: str, files: list[Path], *extra: str) -> dict:
-    """The JSON report of web/tools/browser.mjs for ``url`` after uploading ``files``."""
-    done = run_node(node, "web/tools/browser.mjs", "--url", url, *extra, *map(str, files))
-    assert done.returncode == 0, f"browser driver failed:\n{done.stderr[-3000:]}"
+    """The JSON report of web/tools/browser.mjs for ``url`` after uploading ``files`` (every wait in it is
+    bounded by 180 s; the offline run has five, hence the longer limit here)."""
+    done = run_node(node, "web/tools/browser.mjs", "--url", url, *extra, *map(str, files), timeout=600)
+    assert done.returncode == 0, f"browser driver failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return json.loads(done.stdout)

@@ -101,6 +101,7 @@ def test_page_explains_files_it_cannot_read_and_works_offline(node, chromium, si
     errors = {r["file"]: r["error"] for r in report["results"] if r["testid"] == "error"}
     assert "not an image" in errors["notes.txt"] and "cannot decode" in errors["broken.jpg"], errors
     prediction = next(r for r in report["results"] if r["testid"] == "prediction")
+    assert report["offlineCache"] == {"state": "ready", "text": "works offline"}, report  # the page says so
     offline = report["offline"]  # LiteRT.js and the model from the service worker's cache
     assert offline["status"] == "ready" and offline["info"] == LITERT_INFO, offline
     assert offline["results"][0]["probs"] == prediction["probs"], offline
@@ -110,6 +111,21 @@ def test_page_explains_files_it_cannot_read_and_works_offline(node, chromium, si
     ):  # refresh the docs' picture; tests leave the tree clean
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_page_says_when_it_cannot_work_offline(node, chromium, bundle, web_dist, tmp_path):
+    """Caching the site fails (here a file offline.json lists is gone from the server; a full disk fails the
+    same way): the page still classifies online and says why it will not work offline, before the network goes."""
+    site = build_site(bundle, tmp_path / "site")
+    (site / "bundle" / "model.fp16.onnx").unlink()  # precached, never loaded by the default page
+    with serving(site) as url:
+        report = run_browser(node, url, [], "--offline")
+    assert report["status"] == "ready" and report["info"] == LITERT_INFO, report
+    cache = report["offlineCache"]
+    assert cache["state"] == "error" and cache["text"] == (
+        "not available offline: could not download bundle/model.fp16.onnx: HTTP 404"
+    ), report
+    assert "offline" not in report  # nothing was reloaded without a cache
 
 
 def test_page_explains_a_bundle_it_cannot_read(node, chromium, bundle, web_dist, tmp_path):

@@ -148,6 +148,9 @@ function wireCamera() {
 globalThis.lightship = { decodeFile };
 wireInputs();
 wireCamera();
-registerOffline();
+registerOffline((state, text) => {
+  $('offline').textContent = text;
+  $('offline').dataset.state = state;
+});
 const bundleUrl = new URL(params.get('bundle') ?? 'bundle/', location.href);
 useBundle(urlSource(bundleUrl));

@@ -16,11 +16,43 @@ function lazy(path) {
   return name.includes('.jsep.') || (name.startsWith('litert_wasm_') && !name.startsWith(LITERT_BUILD));
 }
 
+/** Tell the pages why caching failed (offline.js shows it): the install's own rejection carries no reason. */
+async function reportFailure(error) {
+  const message = error?.message ?? String(error);
+  for (const client of await self.clients.matchAll({ includeUncontrolled: true, type: 'window' })) {
+    client.postMessage({ type: 'offline-error', message });
+  }
+}
+
+/** Fetch `file` and store it in `cache`; the error names the file and the step that failed. */
+async function store(cache, file) {
+  let response;
+  try {
+    response = await fetch(file, { cache: 'no-store' });
+  } catch (error) {
+    throw new Error(`could not download ${file}: ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`could not download ${file}: HTTP ${response.status}`);
+  try {
+    await cache.put(file, response);
+  } catch (error) {
+    // Chromium says QuotaExceededError, or "Unexpected internal error" when the disk itself is full.
+    throw new Error(`could not store ${file} (disk full or storage quota reached): ${error.message ?? error}`);
+  }
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    const listing = await (await fetch('offline.json', { cache: 'no-store' })).json();
-    const cache = await caches.open(CACHE);
-    await cache.addAll(['offline.json', ...listing.files.filter((file) => !lazy(file))]);
+    try {
+      const listing = await (await fetch('offline.json', { cache: 'no-store' })).json();
+      const cache = await caches.open(CACHE);
+      // One by one rather than cache.addAll, whose error does not say which file failed.
+      await Promise.all(['offline.json', ...listing.files.filter((file) => !lazy(file))].map((f) => store(cache, f)));
+    } catch (error) {
+      await caches.delete(CACHE); // no half-filled cache left behind
+      await reportFailure(error);
+      throw error;
+    }
     await self.skipWaiting();
   })());
 });

@@ -9,7 +9,9 @@
 // and model files), wait for that bundle to load, and report its status instead of the first one's.
 // --pixels: also decode every image with the page's own decoder and write its RGB bytes to
 // DIR/<file name>.<width>x<height>.rgb (or DIR/<file name>.err with the message), for parity tests.
-// --offline: afterwards cut the network, reload, and classify the first image again (service worker).
+// --offline: afterwards wait for the page to say it works offline (report.offlineCache), then cut the network,
+// reload, and classify the first image again (service worker).
+// On an error: the report so far with `error` (the step and the message), exit code 1.
 // CHROMIUM (env) overrides the browser path, /usr/bin/chromium by default.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,30 +80,49 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   viewport: { width: 1000, height: 760 },
 });
 const report = { failedRequests: [], consoleErrors: [] };
+/** What the driver is doing; on stderr as it goes, so a driver killed from outside still says where it was. */
+let stage = 'start';
+const step = (name) => {
+  stage = name;
+  console.error(`browser.mjs: ${name}`);
+};
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (msg) => msg.type() === 'error' && report.consoleErrors.push(msg.text()));
   page.on('requestfailed', (req) => report.failedRequests.push(`${req.url()} ${req.failure()?.errorText}`));
   page.on('response', (res) => res.status() >= 400 && report.failedRequests.push(`${res.url()} HTTP ${res.status()}`));
+  step('open the page');
   await page.goto(options.url);
   Object.assign(report, await waitForModel(page));
   if (report.status === 'ready' && options['bundle-file'].length) {
+    step('open another bundle');
     await page.setInputFiles('#bundle-files', options['bundle-file']); // the page says 'loading' at once
     Object.assign(report, await waitForModel(page));
   }
   if (report.status === 'ready' && images.length) {
+    step('classify');
     report.results = await classify(page, images);
-    if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: false });
     if (options.pixels) await dumpPixels(page, images, options.pixels);
   }
   if (options.offline && report.status === 'ready') {
-    await page.evaluate(() => navigator.serviceWorker.ready);
+    step('wait for the offline cache'); // the page's own word on it (offline.js)
+    const saved = await page.waitForSelector('#offline[data-state="ready"], #offline[data-state="error"]',
+      { timeout: TIMEOUT });
+    report.offlineCache = { state: await saved.getAttribute('data-state'), text: await saved.textContent() };
+  }
+  if (options.screenshot && report.results) await page.screenshot({ path: options.screenshot, fullPage: false });
+  if (report.offlineCache?.state === 'ready') {
+    step('reload offline');
     await context.setOffline(true);
     await page.reload();
     const offline = await waitForModel(page);
     offline.results = offline.status === 'ready' ? await classify(page, images.slice(0, 1)) : [];
     report.offline = offline;
   }
+  step('done');
+} catch (error) {
+  report.error = `${stage}: ${error.message ?? error}`;
+  process.exitCode = 1;
 } finally {
   await context.close();
   rmSync(userDataDir, { recursive: true, force: true });
