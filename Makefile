@@ -40,7 +40,7 @@ node/node_modules/.stamp: node/package-lock.json
 	ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix node --no-audit --no-fund
 	@touch $@
 
-web/dist/index.html: web/node_modules/.stamp web/build.mjs $(wildcard web/src/*)
+web/dist/index.html: web/node_modules/.stamp web/build.mjs $(wildcard web/src/* web/src/*/*)
 	npm run build --prefix web
 
 js: web/dist/index.html node/node_modules/.stamp

@@ -131,43 +131,68 @@ def odd_images() -> list:
     return images
 
 
+def _built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    from filelock import FileLock
+
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/, above each worker's popen-gwK/
+    folder = root / name
+    with FileLock(f"{folder}.lock"):
+        if not (root / f"{name}.built").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed half-way left
+            build(folder)
+            (root / f"{name}.built").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
-def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``built_once(name, build)``: ``build(folder)`` once per test run, not once per pytest-xdist worker. The
+    first worker that asks builds ``name`` in the run's shared temporary folder while the others wait on a file
+    lock, then all read it (the pytest-xdist recipe). Why: each worker has its own session fixtures, and on two
+    cores the digits bundle (80 s) and the web tests' bundle (20-40 s) were built twice. Users only read it."""
+    return lambda name, build: _built_once(tmp_path_factory, name, build)
+
+
+@pytest.fixture(scope="session")
+def digits_run(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Path:
     """A run folder: a small airbench trained 3 epochs on scikit-learn's digits (about 97% test accuracy),
     so its answers depend on its input. Shared by the conformance tests of formats and runtimes."""
     from lightship.data.config import AugmentConfig, DataConfig
     from lightship.training import ModelConfig, OptimConfig, TrainConfig, train
 
-    config = TrainConfig(
-        data=DataConfig(source="digits", batch_size=64, augment=AugmentConfig(flip="none")),
-        model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
-        optim=OptimConfig(
-            lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2, final_factor=0.05
-        ),
-        trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
-        out=tmp_path_factory.mktemp("digits") / "run",
-    )
-    result = train(config)
-    assert result.summary["test_acc"] > 0.9, result.summary
-    return result.run_dir
+    def build(out: Path) -> None:
+        config = TrainConfig(
+            data=DataConfig(source="digits", batch_size=64, augment=AugmentConfig(flip="none")),
+            model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
+            optim=OptimConfig(
+                lr=0.2, norm_lr_scale=4.0, label_smoothing=0.1, warmup_fraction=0.2, final_factor=0.05
+            ),
+            trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
+            out=out,
+        )
+        result = train(config)
+        assert result.run_dir == out and result.summary["test_acc"] > 0.9, result.summary
+
+    return built_once("digits-run", build)
 
 
 @pytest.fixture(scope="session")
-def digits_bundle(digits_run: Path) -> Path:
+def digits_bundle(built_once: Callable[[str, Callable[[Path], None]], Path], digits_run: Path) -> Path:
     """``lightship export RUN --formats all`` of digits_run: every format of the table whose optional
     dependency is installed (see :func:`require_format`), calibrated and verified on the run's own data
     (digits' train and test splits, so int8 is gated on accuracy). Made ONCE per test run: pt2 compiles C++
     for minutes on two cores."""
     from lightship.export.commands import export_command
 
-    out = digits_run.parent / "bundle"
-    assert (
-        export_command(
+    def build(out: Path) -> None:
+        code = export_command(
             digits_run, out=out, formats="all", n=360, calibration_size=128, max_input=DIGITS_MAX_INPUT
         )
-        == 0
-    )
-    return out
+        assert code == 0
+
+    return built_once("digits-bundle", build)
 
 
 def _flip_byte(path: Path) -> None:
@@ -223,10 +248,13 @@ def shift_mean(wrapper) -> None:
 
 
 @pytest.fixture(scope="session")
-def shifted_mean_bundle(digits_run: Path) -> tuple:
+def shifted_mean_bundle(tmp_path_factory: pytest.TempPathFactory, digits_run: Path) -> tuple:
     """Every fp32 format exported with the red channel's mean one level off (named formats: they stay)."""
     return _export_broken(
-        digits_run, digits_run.parent / "broken-mean", ["onnx", "openvino", "torchscript"], shift_mean
+        digits_run,
+        tmp_path_factory.mktemp("broken") / "mean",
+        ["onnx", "openvino", "torchscript"],
+        shift_mean,
     )
 
 

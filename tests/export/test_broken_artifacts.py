@@ -67,9 +67,9 @@ def _float_resize(wrapper: nn.Module) -> None:
     pre.resize = types.MethodType(lambda self, x, valid=None: resize_to(x, self.image_size), pre)
 
 
-def test_a_resize_unlike_the_training_paths_fails_the_off_size_gates(digits_run, export_broken):
+def test_a_resize_unlike_the_training_paths_fails_the_off_size_gates(digits_run, export_broken, tmp_path):
     code, _, bundle = export_broken(
-        digits_run, digits_run.parent / "broken-resize", ["onnx", "openvino", "torchscript"], _float_resize
+        digits_run, tmp_path / "broken-resize", ["onnx", "openvino", "torchscript"], _float_resize
     )
     assert code == 1
     found = failures(bundle)
@@ -101,10 +101,8 @@ def _collapse_class_3(wrapper: nn.Module) -> None:
     net.head = _Collapsed(net.head, net.head.out_features, 3)
 
 
-def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_run, export_broken):
-    code, _, bundle = export_broken(
-        digits_run, digits_run.parent / "broken-int8", ["onnx-int8"], _collapse_class_3
-    )
+def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_run, export_broken, tmp_path):
+    code, _, bundle = export_broken(digits_run, tmp_path / "broken-int8", ["onnx-int8"], _collapse_class_3)
     assert code == 1
     found = failures(bundle)["onnx-int8"]
     assert any(f.startswith("int8.top1_agreement:") for f in found), found
@@ -114,11 +112,13 @@ def test_a_quantised_model_with_one_class_collapsed_fails_the_int8_gates(digits_
     assert_refused_everywhere(bundle, "int8.top1_agreement", ["onnx-int8"])
 
 
-def test_an_int8_file_with_nothing_quantised_is_left_out_of_a_default_export(digits_run, export_broken):
+def test_an_int8_file_with_nothing_quantised_is_left_out_of_a_default_export(
+    digits_run, export_broken, tmp_path
+):
     """The default set keeps what passes: the all-float "int8" file is removed and the manifest says why."""
     code, printed, bundle = export_broken(
         digits_run,
-        digits_run.parent / "float-int8",
+        tmp_path / "float-int8",
         None,
         exporter_of=lambda name: "onnx" if name == "onnx-int8" else name,
     )

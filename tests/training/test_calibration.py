@@ -68,7 +68,7 @@ def test_nothing_is_fitted_without_a_validation_split(digits_run, tmp_path):
     assert "never fitted on the test split" in result.reason
 
 
-def test_a_run_and_its_bundle_give_the_same_probabilities(digits_run, digits_bundle):
+def test_a_run_and_its_bundle_give_the_same_probabilities(digits_run, digits_bundle, tmp_path):
     manifest = read_manifest(digits_bundle)
     trained = load_trained(digits_run)
     assert manifest["calibration"]["temperature"] == trained.meta.temperature
@@ -80,6 +80,6 @@ def test_a_run_and_its_bundle_give_the_same_probabilities(digits_run, digits_bun
     for runtime in ("onnxruntime", "torchscript"):
         bundle_probs = lightship.load(digits_bundle, runtime=runtime, threads=1).predict_probs(list(images))
         np.testing.assert_allclose(bundle_probs, run_probs, atol=2e-5)
-    report = lightship.evaluate(trained, out=digits_run.parent / "report")
+    report = lightship.evaluate(trained, out=tmp_path / "report")
     assert report["calibration"]["temperature"] == trained.meta.temperature
     assert report["ece"] == report["calibration"]["ece_after"] < report["calibration"]["ece_before"]

@@ -8,7 +8,7 @@ Missing tools skip these tests with one line naming the command that installs th
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +56,7 @@ WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16", "web-litert"]
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bundle(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Path:
     """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported and
     verified in the formats the page runs (WEB_FORMATS).
 
@@ -65,21 +65,23 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lightship.data.config import AugmentConfig, DataConfig
     from lightship.training import ModelConfig, OptimConfig, TrainConfig, load_classifier, train
 
-    root = tmp_path_factory.mktemp("digits")
-    config = TrainConfig(
-        data=DataConfig(
-            source="digits", batch_size=64, cache_dir=root / "cache", augment=AugmentConfig(flip="none")
-        ),
-        model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
-        optim=OptimConfig(lr=0.2, momentum=0.9, norm_lr_scale=4.0, warmup_fraction=0.2, final_factor=0.05),
-        trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
-        out=root / "run",
-    )
-    run = train(config).run_dir
-    classifier, meta = load_classifier(run)
-    # Verified on the run's data (the page and the Node runner refuse an unverified artifact).
-    out, _ = export_bundle(classifier.eval(), meta, root / "bundle", formats=WEB_FORMATS)
-    return out
+    def build(root: Path) -> None:
+        config = TrainConfig(
+            data=DataConfig(
+                source="digits", batch_size=64, cache_dir=root / "cache", augment=AugmentConfig(flip="none")
+            ),
+            model=ModelConfig(name="airbench", kwargs={"widths": [16, 32, 32], "bn_eps": 1e-5}),
+            optim=OptimConfig(
+                lr=0.2, momentum=0.9, norm_lr_scale=4.0, warmup_fraction=0.2, final_factor=0.05
+            ),
+            trainer={"max_epochs": 3, "enable_progress_bar": False, "enable_model_summary": False},
+            out=root / "run",
+        )
+        classifier, meta = load_classifier(train(config).run_dir)
+        # Verified on the run's data (the page and the Node runner refuse an unverified artifact).
+        export_bundle(classifier.eval(), meta, root / "bundle", formats=WEB_FORMATS)
+
+    return built_once("web-digits", build) / "bundle"
 
 
 @pytest.fixture(scope="session")
