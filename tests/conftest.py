@@ -186,13 +186,20 @@ def digits_bundle(built_once: Callable[[str, Callable[[Path], None]], Path], dig
     for minutes on two cores."""
     from lightship.export.commands import export_command
 
-    def build(out: Path) -> None:
+    def build(
+        folder: Path,
+    ) -> None:  # the bundle alone in its folder: tests check export leaves nothing beside it
         code = export_command(
-            digits_run, out=out, formats="all", n=360, calibration_size=128, max_input=DIGITS_MAX_INPUT
+            digits_run,
+            out=folder / "bundle",
+            formats="all",
+            n=360,
+            calibration_size=128,
+            max_input=DIGITS_MAX_INPUT,
         )
         assert code == 0
 
-    return built_once("digits-bundle", build)
+    return built_once("digits-bundle", build) / "bundle"
 
 
 def _flip_byte(path: Path) -> None:

@@ -10,10 +10,13 @@ import torch.nn.functional as F
 from torch.export import Dim
 
 from lightship.data.decode import resize_images
-from lightship.models.classifier import RESIZE_MODES, Preprocess, centre_square, resize_to
+from lightship.models.classifier import LEVEL_NUDGE, RESIZE_MODES, Preprocess, centre_square, resize_to
 from lightship.models.resize import aa_weights, resize_canvas, resize_matmul
 
 SIZES = [1, 2, 3, 5, 7, 31, 32, 33, 97, 120, 250, 480]
+#: How far the matrix-product resize may be from ATen's before rounding (pixel levels 0..255): only the
+#: summation order differs (test_resize_matches_aten_on_every_aspect_ratio).
+RAW_TOL = 3e-4
 
 
 def _aten(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -40,8 +43,7 @@ def test_resize_matches_aten_on_every_aspect_ratio():
     for (height, width), size in itertools.product(itertools.product(SIZES, SIZES), [8, 32]):
         x = torch.randint(0, 256, (2, 3, height, width)).float()
         worst = max(worst, float((resize_matmul(x, size) - _aten(x, size)).abs().max()))
-    # pixel levels 0..255: only the summation order differs from ATen's loops
-    assert worst <= 3e-4, worst
+    assert worst <= RAW_TOL, worst
 
 
 def test_same_size_is_the_identity():
@@ -102,22 +104,38 @@ def test_preprocess_gives_the_same_pixels_with_either_method_in_both_modes():
         resize_to(x, 24, "squash", "nearest")
 
 
+def _flips(got: torch.Tensor, want: torch.Tensor, raw: torch.Tensor) -> int:
+    """How many levels ``got`` has that the training path (``want``, rounded from ``raw``) has not. Each must
+    be one level off, where ``raw`` lies within RAW_TOL of a rounding boundary: there the summation order
+    (ATen's loops, a matrix product, its thread count) decides the level, and nothing else may differ."""
+    differ = got != want
+    nudged = raw + LEVEL_NUDGE
+    from_boundary = (nudged - nudged.floor() - 0.5).abs()
+    assert ((got - want).abs()[differ] == 1).all() and (from_boundary[differ] < RAW_TOL).all()
+    return int(differ.sum())
+
+
 @pytest.mark.parametrize("mode", RESIZE_MODES)
 def test_matmul_and_canvas_resizes_give_the_training_paths_uint8_levels(mode):
-    """The edge graphs' preprocessing (matrix products, dynamic or on a canvas) rounds to exactly the uint8
-    levels the data pipeline stores (``resize_images``), on real-looking content at every aspect ratio."""
+    """The edge graphs' preprocessing (matrix products, dynamic or on a canvas) rounds to the uint8 levels the
+    data pipeline stores (``resize_images``), on real-looking content at every aspect ratio: all of them but
+    values that fall on a rounding boundary, which the sum order decides (with two BLAS threads, 1 of 150,528
+    here; none with one). The export gates hold every runtime to the same bound (<= 0.1% one-level flips)."""
     torch.manual_seed(5)
     pre = Preprocess(32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), resize=mode)
     pre.resize_method = "matmul"
     canvas = torch.zeros(1, 3, 130, 130)
+    flips = total = 0
     for height, width in itertools.product([1, 7, 31, 32, 33, 97, 130], repeat=2):
         # smooth gradients plus noise: many resized values fall near half levels, where rounding could flip
         ramp = torch.linspace(0, 255, width).view(1, width, 1).expand(height, width, 3)
         image = (ramp + torch.randint(-20, 21, (height, width, 3))).clamp(0, 255).to(torch.uint8)[None]
         want = torch.from_numpy(resize_images(image.numpy(), 32, mode)).permute(0, 3, 1, 2).float()
-        got = pre.levels(image)
-        assert torch.equal(got, want), (mode, height, width, (got - want).abs().max())
+        raw = resize_to(pre.to_float(image), 32, mode)  # the training path before rounding
+        flips += _flips(pre.levels(image), want, raw)
         canvas.zero_()
         canvas[:, :, :height, :width] = pre.to_float(image)
         valid = (torch.tensor([[[[float(height)]]]]), torch.tensor([[[[float(width)]]]]))
-        assert torch.equal(pre.resize(canvas, valid), want), (mode, height, width, "canvas")
+        flips += _flips(pre.resize(canvas, valid), want, raw)
+        total += 2 * want.numel()
+    assert flips <= 1e-4 * total, (mode, flips, total)
