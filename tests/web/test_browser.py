@@ -117,13 +117,13 @@ def test_page_says_when_it_cannot_work_offline(node, chromium, bundle, web_dist,
     """Caching the site fails (here a file offline.json lists is gone from the server; a full disk fails the
     same way): the page still classifies online and says why it will not work offline, before the network goes."""
     site = build_site(bundle, tmp_path / "site")
-    (site / "bundle" / "model.fp16.onnx").unlink()  # precached, never loaded by the default page
+    (site / "bundle" / "model.onnx").unlink()  # precached (the fallback), never loaded by the default page
     with serving(site) as url:
         report = run_browser(node, url, [], "--offline")
     assert report["status"] == "ready" and report["info"] == LITERT_INFO, report
     cache = report["offlineCache"]
     assert cache["state"] == "error" and cache["text"] == (
-        "not available offline: could not download bundle/model.fp16.onnx: HTTP 404"
+        "not available offline: could not download bundle/model.onnx: HTTP 404"
     ), report
     assert "offline" not in report  # nothing was reloaded without a cache
 

@@ -39,6 +39,8 @@ def test_site_holds_the_app_the_model_and_an_offline_list(bundle, web_dist, tmp_
     listing = json.loads((site / "offline.json").read_text())
     assert "bundle/model.onnx" in listing["files"] and "./" in listing["files"]
     assert "litert/litert_wasm_internal.wasm" in listing["files"]
+    # cached when a WebGPU page first loads them, not on install (sw.js); the fallback onnx model is precached
+    assert listing["on_use"] == ["bundle/model.fp16.onnx", "bundle/model.webgpu.onnx"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir()), "temp folder left behind"
 
 

@@ -1,9 +1,10 @@
 // Service worker: precaches the files listed in offline.json under a cache named by the site version,
 // then serves cache first. offline.json itself is network first, so a changed site is noticed online.
-// Not precached, but cached on first use (lazy): onnxruntime-web's WebGPU build (ort/*.jsep.*, 28 MB), which
-// only pages that run on WebGPU load, and the LiteRT.js builds (litert/, 9 MB each) other than the one this
-// browser loads by default: the relaxed-SIMD build where WebAssembly has relaxed SIMD, else the compat one
-// (the threaded build is loaded only with ?threads=N on a cross-origin isolated page).
+// Not precached, but cached on first use (lazy): what only pages that run on WebGPU load, onnxruntime-web's
+// WebGPU build (ort/*.jsep.*, 28 MB) and the WebGPU models (offline.json's `on_use`, which `lightship web`
+// lists: 12 MB for airbench, 67 MB for a ResNet-18), and the LiteRT.js builds (litert/, 9 MB each) other than
+// the one this browser loads by default: the relaxed-SIMD build where WebAssembly has relaxed SIMD, else the
+// compat one (the threaded build is loaded only with ?threads=N on a cross-origin isolated page).
 const VERSION = new URL(self.location.href).searchParams.get('v');
 const CACHE = `lightship-${VERSION}`;
 /** A module using a relaxed SIMD instruction, as @litertjs/core's feature check (WASM_RELAXED_SIMD_CHECK). */
@@ -11,9 +12,17 @@ const RELAXED_SIMD = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0,
   2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]));
 const LITERT_BUILD = RELAXED_SIMD ? 'litert_wasm_internal.' : 'litert_wasm_compat_internal.';
 
-function lazy(path) {
+/** Whether the site file `path` (relative to the site, as offline.json lists it) is cached on first use. */
+function lazy(path, listing) {
   const name = path.split('/').pop();
-  return name.includes('.jsep.') || (name.startsWith('litert_wasm_') && !name.startsWith(LITERT_BUILD));
+  return name.includes('.jsep.') || (name.startsWith('litert_wasm_') && !name.startsWith(LITERT_BUILD))
+    || (listing.on_use ?? []).includes(path);
+}
+
+/** offline.json as this worker cached it at install (a worker may be restarted at any time: no globals). */
+async function cachedListing() {
+  const response = await (await caches.open(CACHE)).match('offline.json');
+  return response ? response.json() : { files: [] };
 }
 
 /** Tell the pages why caching failed (offline.js shows it): the install's own rejection carries no reason. */
@@ -47,7 +56,8 @@ self.addEventListener('install', (event) => {
       const listing = await (await fetch('offline.json', { cache: 'no-store' })).json();
       const cache = await caches.open(CACHE);
       // One by one rather than cache.addAll, whose error does not say which file failed.
-      await Promise.all(['offline.json', ...listing.files.filter((file) => !lazy(file))].map((f) => store(cache, f)));
+      const precached = listing.files.filter((file) => !lazy(file, listing));
+      await Promise.all(['offline.json', ...precached].map((file) => store(cache, file)));
     } catch (error) {
       await caches.delete(CACHE); // no half-filled cache left behind
       await reportFailure(error);
@@ -77,7 +87,9 @@ async function cacheFirst(request) {
   const cached = await caches.match(request, { ignoreSearch: true });
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok && lazy(new URL(request.url).pathname)) {
+  const scope = new URL(self.registration.scope).pathname;
+  const path = new URL(request.url).pathname;
+  if (response.ok && path.startsWith(scope) && lazy(path.slice(scope.length), await cachedListing())) {
     await (await caches.open(CACHE)).put(request, response.clone());
   }
   return response;

@@ -31,6 +31,10 @@ WEB_RUNTIME = "onnxruntime"
 #: LiteRT.js (the page's fastest CPU path, docs/web.md "Backends"), and for WebGPU, whose kernels refuse the
 #: antialiased Resize of the ``onnx`` artifact, ``onnx-fp16`` where the adapter has 'shader-f16', else fp32.
 BACKEND_FORMATS = ("web-litert", "onnx-fp16", "onnx-webgpu")
+#: Only pages that run on WebGPU load these: offline.json lists their files under ``on_use``, which the service
+#: worker caches when a page first fetches them instead of on install (web/src/sw.js). Unless one is also the
+#: WebAssembly fallback (a bundle without the ``onnx`` artifact).
+WEBGPU_FORMATS = ("onnx-fp16", "onnx-webgpu")
 OFFLINE_NAME = "offline.json"
 GENERATOR = "lightship web"
 #: Netlify / Cloudflare Pages header rules: cross-origin isolation lets onnxruntime-web use threads.
@@ -85,13 +89,23 @@ def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
     return [wasm, *others]
 
 
-def _offline_listing(site: Path) -> dict:
+def _offline_listing(site: Path, artifacts: list[dict]) -> dict:
+    """Every file of ``site`` and a version hash of their contents; ``on_use``: the WebGPU-only model files
+    (WEBGPU_FORMATS, except the WebAssembly fallback ``artifacts[0]``)."""
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for name in files:
         digest.update(name.encode() + b"\0" + hashlib.sha256((site / name).read_bytes()).digest())
     cached = ["./", *[name for name in files if not name.endswith(".map") and name != "_headers"]]
-    return {"generator": GENERATOR, "version": digest.hexdigest()[:16], "files": cached}
+    fallback = {record["path"] for record in artifacts[0]["files"]}
+    on_use = sorted(
+        f"bundle/{record['path']}"
+        for artifact in artifacts[1:]
+        if artifact["format"] in WEBGPU_FORMATS
+        for record in artifact["files"]
+        if record["path"] not in fallback
+    )
+    return {"generator": GENERATOR, "version": digest.hexdigest()[:16], "files": cached, "on_use": on_use}
 
 
 def _check_replaceable(out: Path) -> None:
@@ -123,6 +137,6 @@ def build_site(bundle: Path, out: Path, allow_unverified: bool = False) -> Path:
             shutil.copyfile(bundle / record["path"], target)
         write_json(tmp / "bundle" / MANIFEST_NAME, scrub_local_paths(read_manifest(bundle)))
         write_text(tmp / "_headers", HEADERS_FILE)
-        write_json(tmp / OFFLINE_NAME, _offline_listing(tmp))
+        write_json(tmp / OFFLINE_NAME, _offline_listing(tmp, artifacts))
         publish_dir(tmp, out, replace=True)
     return out
