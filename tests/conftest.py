@@ -131,32 +131,36 @@ def odd_images() -> list:
     return images
 
 
-def _built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    from filelock import FileLock
-
-    root = factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # pytest-N/, above each worker's popen-gwK/
-    folder = root / name
-    with FileLock(f"{folder}.lock"):
-        if not (root / f"{name}.built").exists():
-            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed half-way left
-            build(folder)
-            (root / f"{name}.built").touch()
-    return folder
+#: ``built_once(name, build)`` (the fixture below): the folder ``build`` filled, once per test run.
+BuiltOnce = Callable[[str, Callable[[Path], None]], Path]
 
 
 @pytest.fixture(scope="session")
-def built_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[Path], None]], Path]:
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> BuiltOnce:
     """``built_once(name, build)``: ``build(folder)`` once per test run, not once per pytest-xdist worker. The
     first worker that asks builds ``name`` in the run's shared temporary folder while the others wait on a file
     lock, then all read it (the pytest-xdist recipe). Why: each worker has its own session fixtures, and on two
     cores the digits bundle (80 s) and the web tests' bundle (20-40 s) were built twice. Users only read it."""
-    return lambda name, build: _built_once(tmp_path_factory, name, build)
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/, above each worker's popen-gwK/
+
+    def built(name: str, build: Callable[[Path], None]) -> Path:
+        folder = root / name
+        with FileLock(f"{folder}.lock"):
+            if not (root / f"{name}.built").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed half-way left
+                build(folder)
+                (root / f"{name}.built").touch()
+        return folder
+
+    return built
 
 
 @pytest.fixture(scope="session")
-def digits_run(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Path:
+def digits_run(built_once: BuiltOnce) -> Path:
     """A run folder: a small airbench trained 3 epochs on scikit-learn's digits (about 97% test accuracy),
     so its answers depend on its input. Shared by the conformance tests of formats and runtimes."""
     from lightship.data.config import AugmentConfig, DataConfig
@@ -179,16 +183,15 @@ def digits_run(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Pat
 
 
 @pytest.fixture(scope="session")
-def digits_bundle(built_once: Callable[[str, Callable[[Path], None]], Path], digits_run: Path) -> Path:
+def digits_bundle(built_once: BuiltOnce, digits_run: Path) -> Path:
     """``lightship export RUN --formats all`` of digits_run: every format of the table whose optional
     dependency is installed (see :func:`require_format`), calibrated and verified on the run's own data
     (digits' train and test splits, so int8 is gated on accuracy). Made ONCE per test run: pt2 compiles C++
     for minutes on two cores."""
     from lightship.export.commands import export_command
 
-    def build(
-        folder: Path,
-    ) -> None:  # the bundle alone in its folder: tests check export leaves nothing beside it
+    def build(folder: Path) -> None:
+        # the bundle alone in its folder: tests check that export leaves nothing beside it
         code = export_command(
             digits_run,
             out=folder / "bundle",

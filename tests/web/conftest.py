@@ -56,7 +56,7 @@ WEB_FORMATS = ["onnx", "onnx-webgpu", "onnx-fp16", "web-litert"]
 
 
 @pytest.fixture(scope="session")
-def bundle(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Path:
+def bundle(built_once: Callable[[str, Callable[[Path], None]], Path]) -> Path:  # tests/conftest.py
     """airbench trained for 3 epochs on scikit-learn's digits (~97% test accuracy, ~20 s), exported and
     verified in the formats the page runs (WEB_FORMATS).
 

@@ -12,7 +12,7 @@ const RELAXED_SIMD = WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0,
   2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]));
 const LITERT_BUILD = RELAXED_SIMD ? 'litert_wasm_internal.' : 'litert_wasm_compat_internal.';
 
-/** Whether the site file `path` (relative to the site, as offline.json lists it) is cached on first use. */
+/** Whether the site file `path` (as offline.json lists it) waits for its first use instead of the install. */
 function lazy(path, listing) {
   const name = path.split('/').pop();
   return name.includes('.jsep.') || (name.startsWith('litert_wasm_') && !name.startsWith(LITERT_BUILD))
@@ -89,7 +89,8 @@ async function cacheFirst(request) {
   const response = await fetch(request);
   const scope = new URL(self.registration.scope).pathname;
   const path = new URL(request.url).pathname;
-  if (response.ok && path.startsWith(scope) && lazy(path.slice(scope.length), await cachedListing())) {
+  // A listed file that is not in the cache yet is a lazy one (the install stored all the others).
+  if (response.ok && path.startsWith(scope) && (await cachedListing()).files.includes(path.slice(scope.length))) {
     await (await caches.open(CACHE)).put(request, response.clone());
   }
   return response;

@@ -1,5 +1,6 @@
 """Writing a self-contained static site: the built web app, the bundle's manifest and the artifacts the page
-runs (ONNX, and LiteRT for its fastest CPU path), and ``offline.json`` (the file list the service worker caches). Built in a temp folder, then renamed into place.
+runs (ONNX, and LiteRT for its fastest CPU path), and ``offline.json`` (the file list the service worker
+caches). Built in a temp folder, then renamed into place.
 
 A site is published, so its manifest.json is the bundle's with local paths scrubbed
 (:func:`lightship.runtime.public.scrub_local_paths`): the file records the page checks stay, where the
@@ -91,19 +92,17 @@ def _web_artifacts(bundle: Path, allow_unverified: bool) -> list[dict]:
 
 def _offline_listing(site: Path, artifacts: list[dict]) -> dict:
     """Every file of ``site`` and a version hash of their contents; ``on_use``: the WebGPU-only model files
-    (WEBGPU_FORMATS, except the WebAssembly fallback ``artifacts[0]``)."""
+    (WEBGPU_FORMATS among ``artifacts[1:]``: ``artifacts[0]``, the WebAssembly fallback, is always precached)."""
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for name in files:
         digest.update(name.encode() + b"\0" + hashlib.sha256((site / name).read_bytes()).digest())
     cached = ["./", *[name for name in files if not name.endswith(".map") and name != "_headers"]]
-    fallback = {record["path"] for record in artifacts[0]["files"]}
     on_use = sorted(
         f"bundle/{record['path']}"
         for artifact in artifacts[1:]
         if artifact["format"] in WEBGPU_FORMATS
         for record in artifact["files"]
-        if record["path"] not in fallback
     )
     return {"generator": GENERATOR, "version": digest.hexdigest()[:16], "files": cached, "on_use": on_use}
 
